@@ -1,0 +1,45 @@
+/* step-hot-replace.c: `hot_replace: {unit, outage}` is the seeds' pseudo-S4
+ * cycle: drivers suspended, the partition held for the outage, resumed. */
+#include "config.h"
+
+#include "step.h"
+
+enum replace_unit {
+	REPLACE_UNIT_CPU,	/* a processor unit is swapped */
+	REPLACE_UNIT_MEMORY	/* a memory unit is swapped */
+};
+
+enum replace_method {
+	REPLACE_PSEUDO_S4,	/* the guest's hibernation test mode: drivers to D3 */
+	REPLACE_QUIESCE		/* the agent stops and drains its I/O only */
+};
+
+static const char *const replace_unit_names[] = { "cpu", "memory", NULL };
+static const char *const replace_method_names[] = { "pseudo-s4", "quiesce",
+    NULL };
+
+struct hot_replace_args {
+	int		unit;		/* enum replace_unit */
+	int		method;		/* enum replace_method */
+	uint64_t	outage_ms;	/* how long the partition is held */
+};
+
+static const struct field hot_replace_fields[] = {
+	{ "unit", FIELD_ENUM, offsetof(struct hot_replace_args, unit),
+	  FIELD_REQUIRED, .names = replace_unit_names,
+	  .help = "the partition unit replaced" },
+	{ "outage", FIELD_DURATION, offsetof(struct hot_replace_args, outage_ms),
+	  FIELD_REQUIRED, .min = 1, .max = 3600000,
+	  .help = "how long the partition is held stopped" },
+	{ "method", FIELD_ENUM, offsetof(struct hot_replace_args, method), 0,
+	  .names = replace_method_names,
+	  .help = "how the guest takes part in the replace" },
+	FIELD_END
+};
+
+const struct step_entry step_hot_replace = {
+	.name = "hot_replace",
+	.summary = "replace a partition unit through a pseudo-S4 cycle",
+	.size = sizeof(struct hot_replace_args),
+	.fields = hot_replace_fields,
+};
