@@ -442,7 +442,7 @@ static int
 check_demand(struct plan_parser *pp, const struct pnode *root, struct plan *p)
 {
 	const struct plan_target	*t = &p->target;
-	const struct pnode		*sn = pnode_map_get(root, "steps");
+	const struct pnode		*sn = pnode_map_key(root, "steps");
 	struct plan_demand		 d = { 0, 0, 0 };
 	char				 a[UNITS_FORMAT_MAX], b[UNITS_FORMAT_MAX];
 	int				 rc = 0;

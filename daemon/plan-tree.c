@@ -319,6 +319,21 @@ ptree_parse(const char *file, const unsigned char *buf, size_t len,
 }
 
 const struct pnode *
+pnode_map_key(const struct pnode *map, const char *key)
+{
+	size_t	i;
+
+	if (map == NULL || map->type != PNODE_MAP)
+		return NULL;
+	for (i = 0; i + 1 < map->n; i += 2) {
+		if (map->kids[i]->type == PNODE_SCALAR &&
+		    strcmp(map->kids[i]->text, key) == 0)
+			return map->kids[i];
+	}
+	return NULL;
+}
+
+const struct pnode *
 pnode_map_get(const struct pnode *map, const char *key)
 {
 	size_t	i;

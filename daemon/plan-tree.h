@@ -38,6 +38,9 @@ void		 pnode_free(struct pnode *);
 /* The value for key in map, the first if it repeats, or NULL. */
 const struct pnode *pnode_map_get(const struct pnode *map, const char *key);
 
+/* The key node itself, for errors about the key's whole value, or NULL. */
+const struct pnode *pnode_map_key(const struct pnode *map, const char *key);
+
 /* A plain scalar that YAML reads as null: empty, "~" or "null". */
 bool		 pnode_is_null(const struct pnode *);
 
