@@ -10,7 +10,8 @@
 
 #include "plan-load.h"
 
-#define C(f)	offsetof(struct campaign, f)
+#define C(f)			offsetof(struct campaign, f)
+#define CAMPAIGN_MAX_PLANS	1000
 
 static int
 noop_decode(struct plan_parser *pp, const struct pnode *n, void *base)
@@ -43,13 +44,19 @@ check_plan_name(struct plan_parser *pp, const struct pnode *n, const char *s)
 	if (s[0] == '/')
 		return pp_error(pp, n, "plan `%s` must be a path relative to the "
 		    "campaign's folder", s);
-	for (p = s; *p != '\0'; p += len + (p[len] == '/')) {
+	/* One spelling per file, so "listed twice" can compare names. */
+	for (p = s;; p += len + 1) {
 		len = strcspn(p, "/");
 		if (len == 0)
-			return pp_error(pp, n, "plan `%s` has an empty path part", s);
+			return pp_error(pp, n, "plan `%s` has an empty path part",
+			    s);
 		if (len == 2 && p[0] == '.' && p[1] == '.')
 			return pp_error(pp, n, "plan `%s` must not leave the "
 			    "campaign's folder (`..`)", s);
+		if (len == 1 && p[0] == '.')
+			return pp_error(pp, n, "plan `%s`: write it without `./`", s);
+		if (p[len] == '\0')
+			break;
 	}
 	return 0;
 }
@@ -59,12 +66,15 @@ static int
 check_plan_file(struct plan_parser *pp, const struct pnode *n, const char *name)
 {
 	struct plan_file	*pf;
-	char			 path[PATH_MAX];
+	char			 path[PATH_MAX], self[PATH_MAX], other[PATH_MAX];
 	int			 rc = 0;
 
 	if (snprintf(path, sizeof path, "%s/%s", pp->opts->base_dir, name) >=
 	    (int)sizeof path)
 		return pp_error(pp, n, "plan path `%s` is too long", name);
+	if (realpath(pp->file, self) != NULL && realpath(path, other) != NULL &&
+	    strcmp(self, other) == 0)
+		return pp_error(pp, n, "a campaign cannot list itself");
 	/* Its errors keep its own name and order, after the campaign's. */
 	pf = plan_file_load_path(path, NULL, &pp->nested);
 	if (pf == NULL)
@@ -92,6 +102,10 @@ plans_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 	if (n->n == 0)
 		return pp_error(pp, n, "`plans` is empty; a campaign runs at least "
 		    "one plan");
+	/* Bounds the listed-twice check, which compares every pair. */
+	if (n->n > CAMPAIGN_MAX_PLANS)
+		return pp_error(pp, n, "`plans` lists %zu plans; a campaign holds "
+		    "at most %d", n->n, CAMPAIGN_MAX_PLANS);
 	if ((c->plans = calloc(n->n, sizeof *c->plans)) == NULL ||
 	    (c->plan_marks = calloc(n->n, sizeof *c->plan_marks)) == NULL)
 		return pp_error(pp, n, "out of memory");

@@ -35,10 +35,15 @@ pp_verror(struct plan_parser *pp, struct plan_mark mark, const char *fmt,
 int
 pp_error(struct plan_parser *pp, const struct pnode *n, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list			ap;
+	struct plan_mark	mark = { 1, 1 };
 
+	if (n != NULL)
+		mark = n->mark;
+	else if (pp->root != NULL)
+		mark = pp->root->mark;
 	va_start(ap, fmt);
-	pp_verror(pp, n->mark, fmt, ap);
+	pp_verror(pp, mark, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -73,12 +78,20 @@ decode_string(struct plan_parser *pp, const struct pnode *n, const char *key,
 {
 	const char	*s;
 
+	size_t		 i;
+
 	if ((s = scalar_text(pp, n, key, "a string")) == NULL)
 		return -1;
 	if (*s == '\0')
 		return pp_error(pp, n, "`%s` must not be empty", key);
-	if (strlen(s) != n->len)
-		return pp_error(pp, n, "`%s` must not contain NUL", key);
+	/* Escapes ("\x01") must not smuggle in what the reader refuses raw. */
+	for (i = 0; i < n->len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			return pp_error(pp, n, "`%s` must not contain control "
+			    "character 0x%02x", key, c);
+	}
 	free(*out);
 	if ((*out = strdup(s)) == NULL)
 		return pp_error(pp, n, "out of memory");
@@ -100,9 +113,12 @@ decode_u64(struct plan_parser *pp, const struct pnode *n, const char *key,
 
 	if ((s = scalar_text(pp, n, key, "a whole number")) == NULL)
 		return -1;
-	if (n->quoted)
+	if (n->quoted && *s != '\0' && strspn(s, "0123456789") == n->len)
 		return pp_error(pp, n, "`%s` must be a whole number, not a quoted "
 		    "string; write %s without quotes", key, s);
+	if (n->quoted)
+		return pp_error(pp, n, "`%s` must be a whole number, got the "
+		    "string `%s`", key, s);
 	if (*s == '-' && s[1] != '\0')
 		return pp_error(pp, n, "`%s` must not be negative (got %s)", key, s);
 	for (i = 0; s[i] != '\0'; i++) {
@@ -125,6 +141,14 @@ decode_u64(struct plan_parser *pp, const struct pnode *n, const char *key,
 	}
 	*out = v;
 	return 0;
+}
+
+static void
+strlcat_bytes(char *buf, size_t len)
+{
+	size_t	n = strlen(buf);
+
+	snprintf(buf + n, len - n, " bytes");
 }
 
 typedef int (*unit_parser)(const char *, uint64_t *, char **, size_t *);
@@ -151,6 +175,10 @@ decode_unit(struct plan_parser *pp, const struct pnode *n, const char *key,
 	if (v < min || v > max) {
 		format(min, lo, sizeof lo);
 		format(max, hi, sizeof hi);
+		/* "at least 512" alone does not say 512 what. */
+		if (format == units_format_size && isdigit((unsigned char)
+		    lo[strlen(lo) - 1]))
+			strlcat_bytes(lo, sizeof lo);
 		if (v == 0)
 			return pp_error(pp, n, "`%s` must not be zero (at least %s)",
 			    key, lo);
@@ -218,11 +246,11 @@ decode_enum(struct plan_parser *pp, const struct pnode *n, const char *key,
 	all = join_names(names);
 	near = suggest_nearest(s, names);
 	if (near != NULL)
-		pp_error(pp, n, "unknown %s `%s`; did you mean `%s`? (one of %s)",
-		    key, s, near, all ? all : "");
+		pp_error(pp, n, "`%s` `%s` is unknown; did you mean `%s`? (one "
+		    "of %s)", key, s, near, all ? all : "");
 	else
-		pp_error(pp, n, "unknown %s `%s`; expected one of %s", key, s,
-		    all ? all : "");
+		pp_error(pp, n, "`%s` `%s` is unknown; expected one of %s", key,
+		    s, all ? all : "");
 	free(all);
 	return -1;
 }
@@ -235,6 +263,9 @@ decode_bool(struct plan_parser *pp, const struct pnode *n, const char *key,
 
 	if ((s = scalar_text(pp, n, key, "true or false")) == NULL)
 		return -1;
+	if (n->quoted && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+		return pp_error(pp, n, "`%s` must be true or false without quotes "
+		    "(a quoted `%s` is a string)", key, s);
 	if (!n->quoted && strcmp(s, "true") == 0)
 		*out = true;
 	else if (!n->quoted && strcmp(s, "false") == 0)
@@ -251,33 +282,33 @@ decode_field(struct plan_parser *pp, const struct field *f,
 {
 	char		*p = (char *)base + f->off;
 	uint64_t	 u = 0;
-	char		 sub[128];
+	char		 key[128];
 
+	/* Messages name the key in full: which `max`, cpus or memory? */
+	snprintf(key, sizeof key, "%s%s%s", where, *where ? "." : "", f->key);
 	switch (f->type) {
 	case FIELD_STRING:
-		return decode_string(pp, v, f->key, (char **)(void *)p);
+		return decode_string(pp, v, key, (char **)(void *)p);
 	case FIELD_UINT:
-		if (decode_u64(pp, v, f->key, f->min, f->max, &u) == -1)
+		if (decode_u64(pp, v, key, f->min, f->max, &u) == -1)
 			return -1;
 		*(unsigned *)(void *)p = (unsigned)u;
 		return 0;
 	case FIELD_U64:
-		return decode_u64(pp, v, f->key, f->min, f->max,
+		return decode_u64(pp, v, key, f->min, f->max,
 		    (uint64_t *)(void *)p);
 	case FIELD_BOOL:
-		return decode_bool(pp, v, f->key, (bool *)(void *)p);
+		return decode_bool(pp, v, key, (bool *)(void *)p);
 	case FIELD_SIZE:
-		return decode_size(pp, v, f->key, f->min, f->max,
+		return decode_size(pp, v, key, f->min, f->max,
 		    (uint64_t *)(void *)p);
 	case FIELD_DURATION:
-		return decode_duration(pp, v, f->key, f->min, f->max,
+		return decode_duration(pp, v, key, f->min, f->max,
 		    (uint64_t *)(void *)p);
 	case FIELD_ENUM:
-		return decode_enum(pp, v, f->key, f->names, (int *)(void *)p);
+		return decode_enum(pp, v, key, f->names, (int *)(void *)p);
 	case FIELD_MAP:
-		snprintf(sub, sizeof sub, "%s%s%s", where, *where ? "." : "",
-		    f->key);
-		return decode_map(pp, v, f->sub, base, sub);
+		return decode_map(pp, v, f->sub, base, key);
 	case FIELD_CUSTOM:
 		return f->decode(pp, v, base);
 	}
@@ -315,12 +346,16 @@ decode_map(struct plan_parser *pp, const struct pnode *map,
 				continue;
 			}
 			seen = key;
+			pp->key = key;
 			if (decode_field(pp, f, map->kids[i + 1], base, where) == -1)
 				rc = -1;
 		}
 		if (seen == NULL && (f->flags & FIELD_REQUIRED))
 			rc = pp_error(pp, map, "missing required key `%s`%s%s",
 			    f->key, *where ? " in " : "", where);
+		if (seen == NULL && (f->flags & FIELD_ALWAYS) &&
+		    f->decode(pp, NULL, base) == -1)
+			rc = -1;
 	}
 
 	/* Anything the table does not name is a typo or a misplaced key. */
@@ -437,33 +472,38 @@ encode_map(const struct field *table, const void *base)
 	return o;
 }
 
-/* Edit distance, bounded: names are short, and anything long is no typo. */
+/*
+ * Edit distance counting a swap of two neighbours as one edit ("wiat" is
+ * one typo from "wait"), bounded: names are short, anything long no typo.
+ */
 static size_t
 distance(const char *a, const char *b)
 {
-	size_t	la = strlen(a), lb = strlen(b), i, j, prev, cur, tmp;
-	size_t	row[65];
+	size_t	la = strlen(a), lb = strlen(b), i, j, cost, best;
+	size_t	d[65][65];
 
 	if (la > 64 || lb > 64)
 		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		d[0][j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			cur = prev + (tolower((unsigned char)a[i - 1]) !=
-			    tolower((unsigned char)b[j - 1]));
-			if (row[j] + 1 < cur)
-				cur = row[j] + 1;
-			if (row[j - 1] + 1 < cur)
-				cur = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = cur;
-			prev = tmp;
+			cost = tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]);
+			best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
 	}
-	return row[lb];
+	return d[la][lb];
 }
 
 /* Near enough: a third of the word may be wrong, and at least one letter. */

@@ -19,6 +19,10 @@ struct plan_parser {
 	struct plan_diags	*diags;
 	const struct plan_load_opts *opts;
 	struct plan		*plan;	/* the plan being read, for cross-checks */
+	const struct pnode	*root;	/* for errors about a key that is absent */
+	const struct pnode	*key;	/* key of the value being decoded */
+	bool			 target_ok; /* target read cleanly: steps may check against it */
+	bool			 backend_bad; /* target.backend unknown: skip backend rules */
 	int			 errors; /* errors this load added */
 	struct plan_diags	 nested; /* errors of the plans a campaign names */
 };
@@ -37,6 +41,7 @@ enum field_type {
 
 #define FIELD_REQUIRED	0x1	/* missing is an error */
 #define FIELD_OPTIONAL	0x2	/* 0 or NULL means absent: not printed */
+#define FIELD_ALWAYS	0x4	/* FIELD_CUSTOM: decode(NULL) when absent, to resolve defaults */
 
 struct field {
 	const char	*key;
@@ -57,7 +62,7 @@ struct field {
 
 #define FIELD_END	{ .key = NULL }
 
-/* Records an error at node (or mark); always returns -1. */
+/* Records an error at node (the root when NULL) or mark; returns -1. */
 int	pp_error(struct plan_parser *, const struct pnode *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	pp_error_at(struct plan_parser *, struct plan_mark, const char *, ...)
@@ -66,8 +71,8 @@ int	pp_error_at(struct plan_parser *, struct plan_mark, const char *, ...)
 /*
  * Read mapping node against table into base. Keys are visited in table
  * order, so a key may depend on one listed before it. where names the
- * block in messages ("workload.io"). Returns 0, or -1 after recording
- * every error it found.
+ * block in messages ("workload.io"); keys are named in full
+ * ("workload.io.size"). Returns 0, or -1 after recording every error.
  */
 int	decode_map(struct plan_parser *, const struct pnode *,
 	    const struct field *, void *base, const char *where);
@@ -75,7 +80,7 @@ int	decode_map(struct plan_parser *, const struct pnode *,
 /* The same block as a JSON object, keys in table order. Caller owns it. */
 json_t	*encode_map(const struct field *, const void *base);
 
-/* Typed scalar readers; each records its own error. */
+/* Typed scalar readers; each records its own error, naming key. */
 int	decode_string(struct plan_parser *, const struct pnode *, const char *key,
 	    char **out);
 int	decode_u64(struct plan_parser *, const struct pnode *, const char *key,
@@ -103,5 +108,6 @@ void	plan_diags_add(struct plan_diags *, const char *file, struct plan_mark,
 void	plan_diags_addf(struct plan_diags *, const char *file, struct plan_mark,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	plan_diags_sort(struct plan_diags *, size_t from);
+void	plan_diags_truncate(struct plan_diags *, size_t keep);
 
 #endif

@@ -38,7 +38,7 @@ plan_diags_add(struct plan_diags *d, const char *file, struct plan_mark mark,
 	struct plan_diag	*v;
 	size_t			 cap;
 
-	if (d->n >= PLAN_MAX_DIAGS) {
+	if (d->n >= PLAN_DIAGS_COLLECT) {
 		d->dropped++;
 		return;
 	}
@@ -104,13 +104,25 @@ plan_diags_sort(struct plan_diags *d, size_t from)
 {
 	size_t	i, j;
 
-	/* Insertion sort: stable, and lists are at most PLAN_MAX_DIAGS long. */
+	/* Insertion sort: stable, and lists are at most PLAN_DIAGS_COLLECT long. */
 	for (i = from + 1; i < d->n; i++) {
 		struct plan_diag tmp = d->v[i];
 
 		for (j = i; j > from && diag_cmp(&d->v[j - 1], &tmp) > 0; j--)
 			d->v[j] = d->v[j - 1];
 		d->v[j] = tmp;
+	}
+}
+
+/* Keeps the first `keep` errors, counting the rest as dropped. */
+void
+plan_diags_truncate(struct plan_diags *d, size_t keep)
+{
+	while (d->n > keep) {
+		d->n--;
+		free(d->v[d->n].file);
+		free(d->v[d->n].message);
+		d->dropped++;
 	}
 }
 

@@ -167,6 +167,8 @@ plan_file_load_buffer(const char *name, const void *buf, size_t len,
 		    pp.nested.v[i].message);
 	diags->dropped += pp.nested.dropped;
 	plan_diags_free(&pp.nested);
+	/* Sorted first, so the errors shown are the first in the file. */
+	plan_diags_truncate(diags, first + PLAN_MAX_DIAGS);
 	return pf;
 }
 

@@ -51,8 +51,10 @@ seed_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 		p->seed_random = true;
 		return 0;
 	}
-	if (n->type == PNODE_SCALAR && !n->quoted && n->text[0] != '\0' &&
-	    strspn(n->text, "0123456789") != n->len)
+	if (n->type != PNODE_SCALAR || pnode_is_null(n))
+		return pp_error(pp, n, "`seed` must be a whole number or `random`, "
+		    "not %s", pnode_describe(n));
+	if (!n->quoted && strspn(n->text, "0123456789") != n->len)
 		return pp_error(pp, n, "`seed` must be a whole number or `random`, "
 		    "got `%s`", n->text);
 	p->seed_random = false;
@@ -83,15 +85,15 @@ channel_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 	char		*s = NULL, *colon, *end;
 	unsigned long	 port;
 
-	if (decode_string(pp, n, "channel", &s) == -1)
+	if (decode_string(pp, n, "agent.channel", &s) == -1)
 		return -1;
 	if (strcmp(s, "auto") == 0)
 		goto ok;
 	if (strncmp(s, "unix:", 5) == 0) {
 		if (s[5] == '\0' || strlen(s + 5) >= 108) {
 			free(s);
-			return pp_error(pp, n, "`channel` unix:PATH needs a path of "
-			    "1 to 107 bytes");
+			return pp_error(pp, n, "`agent.channel` unix:PATH needs a "
+			    "path of 1 to 107 bytes");
 		}
 		goto ok;
 	}
@@ -99,12 +101,14 @@ channel_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 		colon = strrchr(s + 4, ':');
 		if (colon == NULL || colon == s + 4 || colon[1] == '\0') {
 			free(s);
-			return pp_error(pp, n, "`channel` must be tcp:HOST:PORT");
+			return pp_error(pp, n, "`agent.channel` must be "
+			    "tcp:HOST:PORT");
 		}
 		port = strtoul(colon + 1, &end, 10);
 		if (*end != '\0' || port == 0 || port > 65535 ||
 		    colon[1] == '-' || colon[1] == '+') {
-			pp_error(pp, n, "`channel` port `%s` must be 1 to 65535",
+			pp_error(pp, n, "`agent.channel` port `%s` must be 1 to "
+			    "65535",
 			    colon + 1);
 			free(s);
 			return -1;
@@ -154,9 +158,9 @@ workers_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 	}
 	if (n->type == PNODE_SCALAR && !n->quoted && n->text[0] != '\0' &&
 	    strspn(n->text, "0123456789") != n->len && n->text[0] != '-')
-		return pp_error(pp, n, "`workers` must be `per-cpu` or a number, "
-		    "got `%s`", n->text);
-	if (decode_u64(pp, n, "workers", 1, 1024, &v) == -1)
+		return pp_error(pp, n, "`workload.io.workers` must be `per-cpu` or "
+		    "a number, got `%s`", n->text);
+	if (decode_u64(pp, n, "workload.io.workers", 1, 1024, &v) == -1)
 		return -1;
 	p->workload.io.workers = (unsigned)v;
 	return 0;
@@ -249,11 +253,11 @@ fail_on_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 	int		 k, rc = 0;
 
 	if (n->type != PNODE_SEQ)
-		return pp_error(pp, n, "`fail_on` must be a list of finding kinds, "
-		    "not %s", pnode_describe(n));
+		return pp_error(pp, n, "`checks.fail_on` must be a list of finding "
+		    "kinds, not %s", pnode_describe(n));
 	if (n->n == 0)
-		return pp_error(pp, n, "`fail_on` is empty: no finding could fail "
-		    "the run");
+		return pp_error(pp, n, "`checks.fail_on` is empty: no finding could "
+		    "fail the run");
 	for (k = 0; k < FINDING_KIND_COUNT; k++)
 		names[k] = finding_kinds[k].name;
 	names[k] = NULL;
@@ -262,8 +266,8 @@ fail_on_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 		const struct pnode *item = n->kids[i];
 
 		if (item->type != PNODE_SCALAR || pnode_is_null(item)) {
-			rc = pp_error(pp, item, "`fail_on` items are finding kinds, "
-			    "not %s", pnode_describe(item));
+			rc = pp_error(pp, item, "`checks.fail_on` items are finding "
+			    "kinds, not %s", pnode_describe(item));
 			continue;
 		}
 		if ((k = finding_kind_find(item->text)) == -1) {
@@ -330,7 +334,7 @@ static const struct field plan_fields[] = {
 	  .encode = seed_encode, .help = "seed of every random choice" },
 	{ "duration", FIELD_DURATION, P(duration_ms), FIELD_OPTIONAL, .min = 1,
 	  .max = 365 * DAY_MS, .help = "soak: loop the steps until it elapses" },
-	{ "target", FIELD_CUSTOM, 0, FIELD_REQUIRED, .decode = target_field_decode,
+	{ "target", FIELD_CUSTOM, 0, FIELD_ALWAYS, .decode = target_field_decode,
 	  .encode = target_encode, .help = "the partition under test" },
 	{ "agent", FIELD_MAP, 0, 0, .sub = agent_fields,
 	  .help = "the link to the in-partition agent" },
@@ -388,6 +392,21 @@ plan_free(struct plan *p)
 	free(p);
 }
 
+/*
+ * Where to point an error about a setting left `auto` for a VM hotsoak does
+ * not start: the setting when written, else what makes the VM not ours.
+ */
+static const struct pnode *
+not_started_at(const struct pnode *root, const struct pnode *setting,
+    const struct plan *p)
+{
+	if (setting != root && setting->type == PNODE_SCALAR)
+		return setting;
+	if (p->target.backend == PLAN_BACKEND_QEMU)
+		return pnode_path(root, "target", "qemu", "qmp", NULL);
+	return pnode_path(root, "target", "backend", NULL);
+}
+
 static int
 check_io(struct plan_parser *pp, const struct pnode *root, struct plan *p)
 {
@@ -395,7 +414,8 @@ check_io(struct plan_parser *pp, const struct pnode *root, struct plan *p)
 	char			 a[UNITS_FORMAT_MAX], b[UNITS_FORMAT_MAX];
 	int			 rc = 0;
 
-	/* O_DIRECT wants sector-aligned, power-of-two I/O. */
+	/* Sector-aligned, power-of-two blocks: O_DIRECT needs them, and a
+	 * block's stamp must not straddle a sector a torn write could split. */
 	if (io->block_size % 512 != 0 ||
 	    (io->block_size & (io->block_size - 1)) != 0)
 		rc = pp_error(pp, pnode_path(root, "workload", "io", "block_size",
@@ -405,6 +425,23 @@ check_io(struct plan_parser *pp, const struct pnode *root, struct plan *p)
 		units_format_size(io->block_size, a, sizeof a);
 		rc = pp_error(pp, pnode_path(root, "workload", "io", "size", NULL),
 		    "workload.io.size must be a multiple of block_size (%s)", a);
+	}
+	/* hotsoak makes a disk only for partitions it starts itself. */
+	if (strcmp(io->path, "auto") == 0 && pp->target_ok &&
+	    ((p->target.backend == PLAN_BACKEND_QEMU && p->target.qemu.qmp) ||
+	    p->target.backend == PLAN_BACKEND_LIBVIRT))
+		rc = pp_error(pp, not_started_at(root, pnode_path(root,
+		    "workload", "io", "path", NULL), p),
+		    "workload.io.path must name the guest's device or file for a "
+		    "VM hotsoak does not start (path `auto` is made at launch)");
+	if (p->workload.memory.size != 0 && pp->target_ok &&
+	    p->workload.memory.size >= p->target.memory_boot) {
+		units_format_size(p->workload.memory.size, a, sizeof a);
+		units_format_size(p->target.memory_boot, b, sizeof b);
+		rc = pp_error(pp, pnode_path(root, "workload", "memory", "size",
+		    NULL), "workload.memory.size (%s) must be below "
+		    "target.memory.boot (%s): the guest needs memory of its own",
+		    a, b);
 	}
 	if (p->target.backend == PLAN_BACKEND_QEMU && p->target.qemu.qmp == NULL &&
 	    strcmp(io->path, "auto") == 0 && io->size > p->target.qemu.disk_size) {
@@ -423,15 +460,27 @@ check_agent(struct plan_parser *pp, const struct pnode *root, struct plan *p)
 	const struct plan_agent	*ag = &p->agent;
 	int			 rc = 0;
 
-	if (ag->hang_after_ms <= ag->heartbeat_ms)
+	const struct pnode	*ch = pnode_map_get(pnode_map_get(root, "agent"),
+				    "channel");
+
+	/* One late heartbeat is jitter; two missed in a row is a hang. */
+	if (ag->hang_after_ms < 2 * ag->heartbeat_ms)
 		rc = pp_error(pp, pnode_path(root, "agent", "hang_after", NULL),
-		    "agent.hang_after must be longer than agent.heartbeat, or "
-		    "every heartbeat is a hang");
-	/* hotsoak sets the channel up only for partitions it starts itself. */
+		    "agent.hang_after must be at least twice agent.heartbeat, or "
+		    "one late heartbeat is a hang");
+	/*
+	 * hotsoak sets the channel up only for partitions it starts itself.
+	 * A channel that failed to read is its own error, not this one.
+	 */
+	if (ch != NULL && (ch->type != PNODE_SCALAR || strcmp(ch->text, "auto")))
+		return rc;
+	if (!pp->target_ok)
+		return rc;
 	if (strcmp(ag->channel, "auto") == 0 &&
 	    ((p->target.backend == PLAN_BACKEND_QEMU && p->target.qemu.qmp) ||
 	    p->target.backend == PLAN_BACKEND_LIBVIRT))
-		rc = pp_error(pp, pnode_path(root, "agent", "channel", NULL),
+		rc = pp_error(pp, not_started_at(root, pnode_path(root, "agent",
+		    "channel", NULL), p),
 		    "agent.channel must be unix:PATH or tcp:HOST:PORT for a VM "
 		    "hotsoak does not start (channel `auto` is set up at launch)");
 	return rc;
@@ -449,9 +498,10 @@ check_demand(struct plan_parser *pp, const struct pnode *root, struct plan *p)
 
 	steps_demand(&p->steps, &d);
 	if (d.cpus > (uint64_t)(t->cpus_max - t->cpus_boot))
-		rc = pp_error(pp, sn, "the steps can hot-add %" PRIu64 " CPUs in "
+		rc = pp_error(pp, sn, "the steps can hot-add %" PRIu64 " CPU%s in "
 		    "one pass, but target.cpus allows %u (boot %u, max %u)",
-		    d.cpus, t->cpus_max - t->cpus_boot, t->cpus_boot, t->cpus_max);
+		    d.cpus, d.cpus == 1 ? "" : "s", t->cpus_max - t->cpus_boot,
+		    t->cpus_boot, t->cpus_max);
 	if (d.memory > t->memory_max - t->memory_boot) {
 		units_format_size(d.memory, a, sizeof a);
 		units_format_size(t->memory_max - t->memory_boot, b, sizeof b);
@@ -460,9 +510,9 @@ check_demand(struct plan_parser *pp, const struct pnode *root, struct plan *p)
 	}
 	if (t->backend != PLAN_BACKEND_LOCAL &&
 	    t->memory_hotplug == PLAN_MEMHP_PC_DIMM && d.memory_ops > t->memory_slots)
-		rc = pp_error(pp, sn, "the steps can hot-add %" PRIu64 " DIMMs in "
+		rc = pp_error(pp, sn, "the steps can hot-add %" PRIu64 " DIMM%s in "
 		    "one pass, but target.memory.slots is %u", d.memory_ops,
-		    t->memory_slots);
+		    d.memory_ops == 1 ? "" : "s", t->memory_slots);
 	return rc;
 }
 

@@ -52,12 +52,12 @@ extra_args_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 	if (q->extra_args != NULL)
 		return 0;
 	if (n->type != PNODE_SEQ)
-		return pp_error(pp, n, "`extra_args` must be a list of strings, "
-		    "not %s", pnode_describe(n));
+		return pp_error(pp, n, "`target.qemu.extra_args` must be a list of "
+		    "strings, not %s", pnode_describe(n));
 	if ((q->extra_args = calloc(n->n + 1, sizeof *q->extra_args)) == NULL)
 		return pp_error(pp, n, "out of memory");
 	for (i = 0; i < n->n; i++) {
-		if (decode_string(pp, n->kids[i], "extra_args",
+		if (decode_string(pp, n->kids[i], "target.qemu.extra_args",
 		    &q->extra_args[q->n_extra_args]) == -1)
 			rc = -1;
 		else
@@ -137,9 +137,11 @@ backend_block_decode(struct plan_parser *pp, const struct pnode *n, void *base,
 	struct plan	*p = base;
 	char		 where[32];
 
+	if (pp->backend_bad)
+		return 0;	/* the unknown backend is the error to fix first */
 	if (p->target.backend != backend)
-		return pp_error(pp, n, "`%s` settings given, but target.backend is "
-		    "`%s`", plan_backend_names[backend],
+		return pp_error(pp, pp->key, "`%s` settings given, but "
+		    "target.backend is `%s`", plan_backend_names[backend],
 		    plan_backend_names[p->target.backend]);
 	snprintf(where, sizeof where, "target.%s", plan_backend_names[backend]);
 	return decode_map(pp, n, backend_fields[backend], base, where);
@@ -163,9 +165,20 @@ libvirt_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 	return backend_block_decode(pp, n, base, PLAN_BACKEND_LIBVIRT);
 }
 
+static int
+backend_decode(struct plan_parser *pp, const struct pnode *n, void *base)
+{
+	if (decode_enum(pp, n, "target.backend", plan_backend_names,
+	    &((struct plan *)base)->target.backend) == -1) {
+		pp->backend_bad = true;
+		return -1;
+	}
+	return 0;
+}
+
 static const struct field target_fields[] = {
-	{ "backend", FIELD_ENUM, T(backend), FIELD_REQUIRED,
-	  .names = plan_backend_names, .help = "local, qemu or libvirt" },
+	{ "backend", FIELD_CUSTOM, 0, 0, .decode = backend_decode,
+	  .help = "local (the default), qemu or libvirt" },
 	{ "cpus", FIELD_MAP, 0, 0, .sub = cpus_fields, .help = "boot and max CPUs" },
 	{ "memory", FIELD_MAP, 0, 0, .sub = memory_fields,
 	  .help = "boot, slots and max memory" },
@@ -226,12 +239,12 @@ check_attach(struct plan_parser *pp, const struct pnode *qn,
 	int			 rc = 0;
 
 	if (strncmp(q->qmp, "unix:", 5) != 0 || q->qmp[5] == '\0')
-		return pp_error(pp, n, "`qmp` must be unix:PATH, the QMP socket of "
-		    "a running VM");
+		return pp_error(pp, n, "`target.qemu.qmp` must be unix:PATH, the QMP "
+		    "socket of a running VM");
 	path = q->qmp + 5;
 	if (strlen(path) >= 108)
-		return pp_error(pp, n, "`qmp` socket path is longer than a unix "
-		    "socket allows (107 bytes)");
+		return pp_error(pp, n, "`target.qemu.qmp` socket path is longer than "
+		    "a unix socket allows (107 bytes)");
 	for (i = 0; launch_only[i] != NULL; i++) {
 		if ((k = pnode_map_get(qn, launch_only[i])) == NULL)
 			continue;
@@ -252,8 +265,9 @@ check_target(struct plan_parser *pp, const struct pnode *tn,
 	if (t->cpus_max == 0)
 		t->cpus_max = t->cpus_boot;
 	else if (t->cpus_max < t->cpus_boot)
-		rc = pp_error(pp, pnode_path(tn, "cpus", "max", NULL), "cpus.max "
-		    "(%u) is below cpus.boot (%u)", t->cpus_max, t->cpus_boot);
+		rc = pp_error(pp, pnode_path(tn, "cpus", "max", NULL),
+		    "target.cpus.max (%u) is below target.cpus.boot (%u)",
+		    t->cpus_max, t->cpus_boot);
 
 	if (t->memory_max == 0)
 		t->memory_max = t->memory_boot;
@@ -261,23 +275,28 @@ check_target(struct plan_parser *pp, const struct pnode *tn,
 		units_format_size(t->memory_max, a, sizeof a);
 		units_format_size(t->memory_boot, b, sizeof b);
 		rc = pp_error(pp, pnode_path(tn, "memory", "max", NULL),
-		    "memory.max (%s) is below memory.boot (%s)", a, b);
+		    "target.memory.max (%s) is below target.memory.boot (%s)", a, b);
 	}
 	if (t->memory_slots == SLOTS_UNSET)
 		t->memory_slots = t->memory_max > t->memory_boot ? 4 : 0;
 
 	mem = pnode_map_get(pnode_map_get(tn, "memory"), "hotplug");
 	if (t->backend == PLAN_BACKEND_LOCAL && mem != NULL)
-		rc = pp_error(pp, mem, "memory.hotplug applies to the qemu and "
+		rc = pp_error(pp, mem, "target.memory.hotplug applies to the qemu and "
 		    "libvirt backends; the local backend raises a memory limit");
 
-	if (t->backend == PLAN_BACKEND_QEMU) {
+	/* libvirt drives QEMU too: the same memory rules hold. */
+	if (t->backend != PLAN_BACKEND_LOCAL) {
 		if (t->memory_boot % QEMU_ALIGN != 0)
 			rc = pp_error(pp, pnode_path(tn, "memory", "boot", NULL),
-			    "memory.boot must be a multiple of 2MiB for qemu");
+			    "target.memory.boot must be a multiple of 2MiB for %s",
+			    plan_backend_names[t->backend]);
 		if (t->memory_max % QEMU_ALIGN != 0)
 			rc = pp_error(pp, pnode_path(tn, "memory", "max", NULL),
-			    "memory.max must be a multiple of 2MiB for qemu");
+			    "target.memory.max must be a multiple of 2MiB for %s",
+			    plan_backend_names[t->backend]);
+	}
+	if (t->backend == PLAN_BACKEND_QEMU) {
 		if (t->qemu.qmp != NULL &&
 		    check_attach(pp, pnode_map_get(tn, "qemu"), &t->qemu) == -1)
 			rc = -1;
@@ -289,17 +308,23 @@ check_target(struct plan_parser *pp, const struct pnode *tn,
 	return rc;
 }
 
+/*
+ * Called with n NULL when the plan has no target: the defaults (the local
+ * backend) still need resolving. Steps check themselves against the target
+ * only when it read cleanly, so one mistake is not reported three times.
+ */
 int
 target_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 {
 	struct plan	*p = base;
+	int		 rc = 0;
 
-	if (decode_map(pp, n, target_fields, base, "target") == -1) {
-		/* Resolve defaults anyway: later checks read them. */
-		check_target(pp, n, &p->target);
-		return -1;
-	}
-	return check_target(pp, n, &p->target);
+	if (n != NULL && decode_map(pp, n, target_fields, base, "target") == -1)
+		rc = -1;
+	if (check_target(pp, n, &p->target) == -1)
+		rc = -1;
+	pp->target_ok = rc == 0;
+	return rc;
 }
 
 json_t *

@@ -145,11 +145,55 @@ refuse_decorations(struct tree_build *tb, const yaml_event_t *ev,
 		return -1;
 	}
 	if (tag != NULL && !implicit) {
-		tree_error(tb, mark_of(ev->start_mark),
-		    "tags (%s) are not supported in plans", (const char *)tag);
+		/* libyaml hands back "!!str" resolved; show it as written. */
+		if (strncmp((const char *)tag, "tag:yaml.org,2002:", 18) == 0)
+			tree_error(tb, mark_of(ev->start_mark), "tags (!!%s) are not "
+			    "supported in plans", (const char *)tag + 18);
+		else
+			tree_error(tb, mark_of(ev->start_mark), "tags (%s) are not "
+			    "supported in plans", (const char *)tag);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * libyaml reports a cut-short sequence at the byte where it noticed, often
+ * the innocent one after; the culprit is the lead byte before it.
+ */
+static void
+reader_error(struct tree_build *tb, const yaml_parser_t *p)
+{
+	const char	*problem = p->problem ? p->problem : "unreadable input";
+	size_t		 off = p->problem_offset, lead;
+
+	if (strstr(problem, "control characters") != NULL) {
+		tree_error(tb, mark_of_offset(tb->buf, tb->len, off),
+		    "binary data: control character 0x%02x is not allowed in a "
+		    "plan", (unsigned)p->problem_value);
+		return;
+	}
+	if (off < tb->len && strstr(problem, "leading UTF-8") != NULL) {
+		tree_error(tb, mark_of_offset(tb->buf, tb->len, off),
+		    "invalid UTF-8 (byte 0x%02x cannot start a character)",
+		    tb->buf[off]);
+		return;
+	}
+	if (strstr(problem, "trailing UTF-8") != NULL ||
+	    strstr(problem, "incomplete UTF-8") != NULL) {
+		for (lead = off < tb->len ? off : tb->len; lead > 0 &&
+		    off - lead < 4; lead--)
+			if ((tb->buf[lead - 1] & 0xc0) == 0xc0)
+				break;
+		if (lead > 0 && (tb->buf[lead - 1] & 0xc0) == 0xc0) {
+			tree_error(tb, mark_of_offset(tb->buf, tb->len, lead - 1),
+			    "invalid UTF-8 (byte 0x%02x starts a sequence that is "
+			    "cut short)", tb->buf[lead - 1]);
+			return;
+		}
+	}
+	tree_error(tb, mark_of_offset(tb->buf, tb->len, off), "invalid UTF-8 "
+	    "(%s)", problem);
 }
 
 static void
@@ -160,17 +204,7 @@ parser_error(struct tree_build *tb, const yaml_parser_t *p)
 	const char		*problem = p->problem ? p->problem : "malformed YAML";
 
 	if (p->error == YAML_READER_ERROR) {
-		m = mark_of_offset(tb->buf, tb->len, p->problem_offset);
-		if (strstr(problem, "control characters") != NULL)
-			tree_error(tb, m, "binary data: control character 0x%02x "
-			    "is not allowed in a plan", (unsigned)p->problem_value);
-		else if (strstr(problem, "UTF-8") != NULL ||
-		    strstr(problem, "Unicode") != NULL)
-			tree_error(tb, m, "invalid UTF-8 (%s, byte 0x%02x)",
-			    problem, (unsigned)(p->problem_offset < tb->len ?
-			    tb->buf[p->problem_offset] : 0));
-		else
-			tree_error(tb, m, "%s", problem);
+		reader_error(tb, p);
 		return;
 	}
 	if (p->error == YAML_MEMORY_ERROR) {
@@ -189,6 +223,33 @@ parser_error(struct tree_build *tb, const yaml_parser_t *p)
 		tree_error(tb, mark_of(p->context_mark),
 		    "unclosed quote: this quoted string never ends");
 		return;
+	}
+	if (p->context != NULL && strstr(p->context, "flow sequence") != NULL &&
+	    strstr(problem, "expected ',' or ']'") != NULL) {
+		tree_error(tb, mark_of(p->context_mark), "unclosed flow list: this "
+		    "`[` is never closed with `]`");
+		return;
+	}
+	if (p->context != NULL && strstr(p->context, "flow mapping") != NULL &&
+	    strstr(problem, "expected ',' or '}'") != NULL) {
+		tree_error(tb, mark_of(p->context_mark), "unclosed flow mapping: "
+		    "this `{` is never closed with `}`");
+		return;
+	}
+	/* An unquoted `@daily` or a cron step (`*` then a slash) trips on YAML syntax. */
+	for (at = p->context ? p->context_mark.index : p->problem_mark.index;;
+	    at = p->problem_mark.index) {
+		if (at < tb->len && (tb->buf[at] == '@' || tb->buf[at] == '`' ||
+		    (tb->buf[at] == '*' && p->context != NULL &&
+		    strstr(p->context, "alias") != NULL))) {
+			tree_error(tb, mark_of(at == p->problem_mark.index ?
+			    p->problem_mark : p->context_mark), "a value starting "
+			    "with `%c` must be quoted, as in schedule: \"@daily\"",
+			    tb->buf[at]);
+			return;
+		}
+		if (at == p->problem_mark.index)
+			break;
 	}
 	if (p->context != NULL)
 		tree_error(tb, m, "%s %s (line %u column %u)", problem,
@@ -231,7 +292,10 @@ tree_event(struct tree_build *tb, const yaml_event_t *ev, int *docs)
 		n->text[ev->data.scalar.length] = '\0';
 		n->len = ev->data.scalar.length;
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-		n->one_line = ev->start_mark.line == ev->end_mark.line;
+		/* Quotes take two bytes; any other difference is an escape. */
+		n->exact = ev->start_mark.line == ev->end_mark.line &&
+		    ev->end_mark.index - ev->start_mark.index ==
+		    n->len + (n->quoted ? 2 : 0);
 		return 0;
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
@@ -380,8 +444,7 @@ pnode_mark_at(const struct pnode *n, size_t at)
 	struct plan_mark	m = n->mark;
 	size_t			i;
 
-	/* Only a one-line plain or simply quoted scalar maps bytes to columns. */
-	if (n->type != PNODE_SCALAR || !n->one_line || at > n->len)
+	if (n->type != PNODE_SCALAR || !n->exact || at > n->len)
 		return m;
 	if (n->quoted)
 		m.column++;

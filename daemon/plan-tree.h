@@ -18,7 +18,7 @@ struct pnode {
 	enum pnode_type	 type;
 	struct plan_mark mark;		/* where the node starts */
 	bool		 quoted;	/* scalar written in quotes or as a block */
-	bool		 one_line;	/* scalar starts and ends on one line */
+	bool		 exact;		/* one-line scalar without escapes: bytes map to columns */
 	char		*text;		/* scalar value, NUL-terminated */
 	size_t		 len;
 	struct pnode	**kids;

@@ -33,7 +33,8 @@ hot_add_init(void *data)
 
 /*
  * Linux on x86-64 onlines memory in 128MiB blocks, so a DIMM of any other
- * size leaves part of itself unusable; virtio-mem plugs 2MiB blocks.
+ * size leaves part of itself unusable; virtio-mem plugs 2MiB blocks. Both
+ * hold for QEMU driven directly or through libvirt.
  */
 #define DIMM_ALIGN	(128ULL << 20)
 #define VIRTIO_MEM_ALIGN (2ULL << 20)
@@ -51,7 +52,10 @@ hot_add_check(struct plan_parser *pp, const struct pnode *n, void *data)
 	if (a->cpu != 0 && a->memory != 0)
 		return pp_error(pp, pnode_map_get(n, "memory"), "hot_add takes "
 		    "`cpu` or `memory`, not both (make two steps)");
-	if (a->memory != 0 && t->backend == PLAN_BACKEND_QEMU) {
+	/* Nothing to compare against when the target itself is wrong. */
+	if (!pp->target_ok)
+		return 0;
+	if (a->memory != 0 && t->backend != PLAN_BACKEND_LOCAL) {
 		align = t->memory_hotplug == PLAN_MEMHP_PC_DIMM ? DIMM_ALIGN :
 		    VIRTIO_MEM_ALIGN;
 		mem = pnode_map_get(n, "memory");

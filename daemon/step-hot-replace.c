@@ -37,9 +37,39 @@ static const struct field hot_replace_fields[] = {
 	FIELD_END
 };
 
+static void
+hot_replace_init(void *data)
+{
+	((struct hot_replace_args *)data)->method = -1;	/* by backend */
+}
+
+/*
+ * On the local backend the "guest" is this host: its hibernation test mode
+ * would suspend the host's own drivers, so local replaces only quiesce.
+ */
+static int
+hot_replace_check(struct plan_parser *pp, const struct pnode *n, void *data)
+{
+	struct hot_replace_args	*a = data;
+	bool			 local = pp->plan->target.backend ==
+				    PLAN_BACKEND_LOCAL;
+
+	if (a->method == -1) {
+		a->method = local ? REPLACE_QUIESCE : REPLACE_PSEUDO_S4;
+		return 0;
+	}
+	if (a->method == REPLACE_PSEUDO_S4 && local && pp->target_ok)
+		return pp_error(pp, pnode_map_get(n, "method"), "method pseudo-s4 "
+		    "would suspend this host's own drivers; the local backend "
+		    "replaces with `quiesce`");
+	return 0;
+}
+
 const struct step_entry step_hot_replace = {
 	.name = "hot_replace",
 	.summary = "replace a partition unit through a pseudo-S4 cycle",
 	.size = sizeof(struct hot_replace_args),
 	.fields = hot_replace_fields,
+	.init = hot_replace_init,
+	.check = hot_replace_check,
 };

@@ -29,10 +29,13 @@ random_interval_decode(struct plan_parser *pp, const struct pnode *n,
 	size_t			 at = 0;
 
 	if (n->type != PNODE_SCALAR || pnode_is_null(n))
-		return pp_error(pp, n, "`interval` must be a duration or a range "
+		return pp_error(pp, n, "`random.interval` must be a duration or a range "
 		    "such as 5s..30s, not %s", pnode_describe(n));
+	if (strchr(n->text, ' ') != NULL)
+		return pp_error(pp, n, "`random.interval` is written without "
+		    "spaces: 1s..30s");
 	if ((dots = strstr(n->text, "..")) == NULL) {
-		if (decode_duration(pp, n, "interval", 1, RANDOM_MAX_MS,
+		if (decode_duration(pp, n, "random.interval", 1, RANDOM_MAX_MS,
 		    &a->min_ms) == -1)
 			return -1;
 		a->max_ms = a->min_ms;
@@ -42,7 +45,7 @@ random_interval_decode(struct plan_parser *pp, const struct pnode *n,
 		return pp_error(pp, n, "out of memory");
 	if (units_parse_duration(lo, &a->min_ms, &cause, &at) == -1) {
 		free(lo);
-		pp_error_at(pp, pnode_mark_at(n, at), "`interval`: %s",
+		pp_error_at(pp, pnode_mark_at(n, at), "`random.interval`: %s",
 		    cause ? cause : "out of memory");
 		free(cause);
 		return -1;
@@ -50,14 +53,14 @@ random_interval_decode(struct plan_parser *pp, const struct pnode *n,
 	free(lo);
 	if (units_parse_duration(dots + 2, &a->max_ms, &cause, &at) == -1) {
 		pp_error_at(pp, pnode_mark_at(n, (size_t)(dots - n->text) + 2 + at),
-		    "`interval`: %s", cause ? cause : "out of memory");
+		    "`random.interval`: %s", cause ? cause : "out of memory");
 		free(cause);
 		return -1;
 	}
 	if (a->max_ms == 0 || a->max_ms > RANDOM_MAX_MS)
-		return pp_error(pp, n, "`interval` must end between 1ms and 1d");
+		return pp_error(pp, n, "`random.interval` must end between 1ms and 1d");
 	if (a->min_ms > a->max_ms)
-		return pp_error(pp, n, "`interval` %s runs backwards: the first "
+		return pp_error(pp, n, "`random.interval` %s runs backwards: the first "
 		    "duration is the shortest wait", n->text);
 	return 0;
 }

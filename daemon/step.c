@@ -123,6 +123,12 @@ step_find_action(struct plan_parser *pp, const struct pnode *item,
 			continue;
 		}
 		if (step_find(key->text) != NULL) {
+			if (*akey != NULL && strcmp((*akey)->text, key->text) == 0) {
+				rc = pp_error(pp, key, "duplicate key `%s` in step "
+				    "(first at line %u)", key->text,
+				    (*akey)->mark.line);
+				continue;
+			}
 			if (*akey != NULL) {
 				rc = pp_error(pp, key, "a step has one action; "
 				    "`%s` and `%s` are both here (make two steps)",
@@ -165,9 +171,13 @@ step_parse(struct plan_parser *pp, const struct pnode *item,
 		return pp_error(pp, item, "a step must be a mapping such as "
 		    "`wait: 5s`, not %s", pnode_describe(item));
 	rc = step_find_action(pp, item, &akey, &aval);
-	if ((label = pnode_map_get(item, "name")) != NULL &&
-	    decode_string(pp, label, "name", &step->name) == -1)
-		rc = -1;
+	if ((label = pnode_map_get(item, "name")) != NULL) {
+		if (decode_string(pp, label, "name", &step->name) == -1)
+			rc = -1;
+		else if (strlen(step->name) > 64)
+			rc = pp_error(pp, label, "a step's `name` is longer than 64 "
+			    "characters");
+	}
 	if (akey == NULL)
 		return -1;
 

@@ -115,7 +115,7 @@ units_parse_duration(const char *s, uint64_t *ms, char **cause, size_t *at)
 		n = unit_len(s + i);
 		if (n == 0) {
 			if (s[i] == '\0' && start == 0)
-				return fail(cause, at, i, "duration `%s` has no unit; "
+				return fail(cause, at, 0, "duration `%s` has no unit; "
 				    "write %ss, %sm or %sms", s, s, s, s);
 			return fail(cause, at, i, "expected a unit (ms, s, m, h, d) "
 			    "after %" PRIu64 " in duration `%s`", v, s);

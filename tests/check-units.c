@@ -73,7 +73,7 @@ START_TEST(duration_refused)
 	refused(units_parse_duration, "", 0, "empty");
 	refused(units_parse_duration, "10x", 2, "unknown unit `x`");
 	refused(units_parse_duration, "-5m", 0, "negative");
-	refused(units_parse_duration, "5", 1, "no unit");
+	refused(units_parse_duration, "5", 0, "no unit");
 	refused(units_parse_duration, "1.5s", 1, "fractions");
 	refused(units_parse_duration, "s", 0, "must start with a number");
 	refused(units_parse_duration, "+5s", 0, "must start with a number");

@@ -16,6 +16,7 @@
 #define PLAN_MAX_DEPTH		32		/* YAML nesting deeper than this is refused */
 #define PLAN_MAX_NODES		65536		/* YAML nodes in one file */
 #define PLAN_MAX_DIAGS		50		/* errors kept per load; more are counted */
+#define PLAN_DIAGS_COLLECT	1000		/* errors gathered before sorting keeps 50 */
 
 /* A place in a plan file; line and column count from 1. */
 struct plan_mark {
