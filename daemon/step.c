@@ -178,10 +178,9 @@ step_parse(struct plan_parser *pp, const struct pnode *item,
 			rc = pp_error(pp, label, "a step's `name` is longer than 64 "
 			    "characters");
 	}
-	if (akey == NULL)
+	/* step_find_action found the entry; looking again keeps the type simple. */
+	if (akey == NULL || (e = step_find(akey->text)) == NULL)
 		return -1;
-
-	e = step_find(akey->text);
 	step->mark = akey->mark;
 	if ((step->data = calloc(1, e->size)) == NULL)
 		return pp_error(pp, akey, "out of memory");
