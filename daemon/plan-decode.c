@@ -208,8 +208,8 @@ decode_duration(struct plan_parser *pp, const struct pnode *n, const char *key,
 	    units_parse_duration, units_format_duration);
 }
 
-static char *
-join_names(const char *const *names)
+char *
+names_join(const char *const *names)
 {
 	size_t	 len = 1, i;
 	char	*s;
@@ -243,7 +243,7 @@ decode_enum(struct plan_parser *pp, const struct pnode *n, const char *key,
 			return 0;
 		}
 	}
-	all = join_names(names);
+	all = names_join(names);
 	near = suggest_nearest(s, names);
 	if (near != NULL)
 		pp_error(pp, n, "`%s` `%s` is unknown; did you mean `%s`? (one "

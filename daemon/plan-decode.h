@@ -92,6 +92,9 @@ int	decode_duration(struct plan_parser *, const struct pnode *,
 int	decode_enum(struct plan_parser *, const struct pnode *, const char *key,
 	    const char *const *names, int *out);
 
+/* "a, b, c" from a NULL-terminated list, for messages. Caller frees. */
+char	*names_join(const char *const *);
+
 json_t	*encode_size(uint64_t);
 json_t	*encode_duration(uint64_t);
 

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <yaml.h>
 
 #include "hotsoak/plan.h"
@@ -382,34 +383,35 @@ ptree_parse(const char *file, const unsigned char *buf, size_t len,
 	return tb.root;
 }
 
-const struct pnode *
-pnode_map_key(const struct pnode *map, const char *key)
+/* Index of key's first occurrence in map's kids, or -1. */
+static ssize_t
+map_index(const struct pnode *map, const char *key)
 {
 	size_t	i;
 
 	if (map == NULL || map->type != PNODE_MAP)
-		return NULL;
-	for (i = 0; i + 1 < map->n; i += 2) {
+		return -1;
+	for (i = 0; i + 1 < map->n; i += 2)
 		if (map->kids[i]->type == PNODE_SCALAR &&
 		    strcmp(map->kids[i]->text, key) == 0)
-			return map->kids[i];
-	}
-	return NULL;
+			return (ssize_t)i;
+	return -1;
+}
+
+const struct pnode *
+pnode_map_key(const struct pnode *map, const char *key)
+{
+	ssize_t	i = map_index(map, key);
+
+	return i == -1 ? NULL : map->kids[i];
 }
 
 const struct pnode *
 pnode_map_get(const struct pnode *map, const char *key)
 {
-	size_t	i;
+	ssize_t	i = map_index(map, key);
 
-	if (map == NULL || map->type != PNODE_MAP)
-		return NULL;
-	for (i = 0; i + 1 < map->n; i += 2) {
-		if (map->kids[i]->type == PNODE_SCALAR &&
-		    strcmp(map->kids[i]->text, key) == 0)
-			return map->kids[i + 1];
-	}
-	return NULL;
+	return i == -1 ? NULL : map->kids[i + 1];
 }
 
 bool

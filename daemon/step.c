@@ -76,23 +76,17 @@ steps_free(struct plan_steps *steps)
 	steps->n = 0;
 }
 
+/* "wait, hot_add, ..." for messages. Caller frees. */
 static char *
 step_names(void)
 {
-	size_t	 len = 1, i;
-	char	*s;
+	const char	*names[16];
+	size_t		 i;
 
-	for (i = 0; step_table[i] != NULL; i++)
-		len += strlen(step_table[i]->name) + 2;
-	if ((s = malloc(len)) == NULL)
-		return NULL;
-	*s = '\0';
-	for (i = 0; step_table[i] != NULL; i++) {
-		if (i > 0)
-			strcat(s, ", ");
-		strcat(s, step_table[i]->name);
-	}
-	return s;
+	for (i = 0; step_table[i] != NULL && i + 1 < 16; i++)
+		names[i] = step_table[i]->name;
+	names[i] = NULL;
+	return names_join(names);
 }
 
 /* The step's action key and value; records why there is none. */
