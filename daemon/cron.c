@@ -1,5 +1,6 @@
 /* cron.c: parses five-field cron schedules and the @-shortcuts into bitmasks,
  * and finds the next local minute a schedule fires, for campaign schedules. */
+#include "config.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -23,7 +24,7 @@ enum cron_field_id {
 /* What cron_resolve made of one wall-clock minute. */
 enum cron_resolve {
 	CRON_FOUND,		/* it fires at *t */
-	CRON_SKIP,		/* it does not fire (clock gap, or already past) */
+	CRON_SKIP,		/* not here: past, or a gap in real time */
 	CRON_FAIL		/* mktime cannot represent it: give up */
 };
 
@@ -39,6 +40,11 @@ enum cron_resolve {
 
 /* Give up after this many years: "0 0 30 2 *" would otherwise run forever. */
 #define CRON_YEARS	8
+
+/* Further than any zone has been from UTC (Asia/Manila's local mean time was
+ * -15:56), so a day and two hours either side of a wall-clock time read as UTC
+ * brackets the instants it can be. */
+#define CRON_GAP_SPAN	((time_t)26 * 3600)
 
 #define CRON_MINUTES_ALL ((UINT64_C(1) << 60) - 1)
 #define CRON_HOURS_ALL	((UINT32_C(1) << 24) - 1)
@@ -84,7 +90,7 @@ static const struct cron_shortcut {
 	/*
 	 * 02:00 local time, the usual nightly soak slot. Where clocks change
 	 * at 02:00 (EU, US) that minute is missing one night a year and the
-	 * run is skipped; where 02:00 comes twice it runs once.
+	 * run starts at 03:00 instead; where 02:00 comes twice it runs once.
 	 */
 	{ "@nightly",	"0 2 * * *" },
 	{ "@weekly",	"0 0 * * 0" },
@@ -297,25 +303,19 @@ cron_parse_value(struct cron_parser *p, const struct cron_field *f,
 	return (0);
 }
 
-/*
- * One comma-separated item, s[start..end), into *bits. *wildcard says whether
- * it was a bare star, or a star with step 1: only that leaves a day field
- * unrestricted, a full range such as 1-31 does not (Vixie cron).
- */
+/* One comma-separated item, s[start..end), into *bits. */
 static int
 cron_parse_item(struct cron_parser *p, const struct cron_field *f,
-    size_t start, size_t end, uint64_t *bits, int *wildcard)
+    size_t start, size_t end, uint64_t *bits)
 {
 	const char	*s = p->expr;
 	char		 buf[CRON_QUOTE_SIZE];
 	size_t		 i = start, range_end, step_at;
-	int		 lo, hi, step = 1, v, star = 0, single = 0;
+	int		 lo, hi, step = 1, v, single = 0;
 
-	*wildcard = 0;
 	if (s[i] == '*') {
 		lo = f->min;
 		hi = f->max;
-		star = 1;
 		i++;
 	} else {
 		if (cron_parse_value(p, f, &i, end, &lo) != 0)
@@ -367,19 +367,22 @@ cron_parse_item(struct cron_parser *p, const struct cron_field *f,
 	}
 	for (v = lo; v <= hi; v += step)
 		*bits |= UINT64_C(1) << v;
-	*wildcard = star && step == 1;
 	return (0);
 }
 
-/* Field id, s[start..end), into *bits; *star if it is exactly one "*". */
+/*
+ * Field id, s[start..end), into *bits. *star is set when the field's text
+ * begins with a star, which is how Vixie cron and cronie decide that a day
+ * field defers to the other one: a star, a star with a step and "*,5" all
+ * do, a full range such as 1-31 and "5,*" do not.
+ */
 static int
 cron_parse_field(struct cron_parser *p, enum cron_field_id id, size_t start,
     size_t end, uint64_t *bits, int *star)
 {
 	const struct cron_field	*f = &cron_fields[id];
 	const char		*s = p->expr;
-	size_t			 item = start, stop, items = 0;
-	int			 wildcard = 0;
+	size_t			 item = start, stop;
 
 	*bits = 0;
 	for (;;) {
@@ -388,14 +391,13 @@ cron_parse_field(struct cron_parser *p, enum cron_field_id id, size_t start,
 		if (stop == item)
 			return (cron_error(p, item, "empty item in %s field",
 			    f->name));
-		if (cron_parse_item(p, f, item, stop, bits, &wildcard) != 0)
+		if (cron_parse_item(p, f, item, stop, bits) != 0)
 			return (-1);
-		items++;
 		if (stop == end)
 			break;
 		item = stop + 1;
 	}
-	*star = items == 1 && wildcard;
+	*star = s[start] == '*';
 	return (0);
 }
 
@@ -544,7 +546,12 @@ cron_wday(long long y, int mon, int mday)
 	return ((int)((y + y / 4 - y / 100 + y / 400 + t[mon - 1] + mday) % 7));
 }
 
-/* Vixie cron: two restricted day fields match either way, else both must. */
+/*
+ * Vixie cron: when either day field begins with a star both must match, so
+ * every second day (a star, step 2) and "mon" is odd days that are Mondays;
+ * otherwise either may, so "1,15" and "mon" is the 1st, the 15th and every
+ * Monday.
+ */
 static int
 cron_day_matches(const struct cron *c, const struct cron_wall *w)
 {
@@ -605,6 +612,75 @@ cron_wall_from(struct cron_wall *w, const struct tm *tm)
 	w->min = tm->tm_min;
 }
 
+/* Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's method). */
+static long long
+cron_days_from_civil(long long y, int mon, int mday)
+{
+	long long	era, yoe, doy;
+
+	if (mon <= 2)
+		y--;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + mday - 1;
+	return (era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468);
+}
+
+/* 1 if the wall clock at t is past the start of minute w, 0 if not, -1 if
+ * localtime_r cannot tell. */
+static int
+cron_wall_passed(time_t t, const struct cron_wall *w)
+{
+	struct tm		tm;
+	struct cron_wall	got;
+	int			cmp;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return (-1);
+	cron_wall_from(&got, &tm);
+	cmp = cron_wall_cmp(&got, w);
+	return (cmp > 0 || (cmp == 0 && tm.tm_sec > 0));
+}
+
+/*
+ * The first whole minute after the clock jumped over wall minute w, which
+ * has no instant of its own. Bisects for the first instant whose wall clock
+ * is past w between w read as UTC and CRON_GAP_SPAN either side, then rounds
+ * up to a minute: a jump from a local mean time offset can land mid-minute.
+ */
+static int
+cron_gap_end(const struct cron_wall *w, time_t *t)
+{
+	struct tm	tm;
+	long long	wsec;
+	time_t		lo, hi, mid;
+	int		passed;
+
+	wsec = cron_days_from_civil(w->year, w->mon, w->mday) * 86400 +
+	    w->hour * 3600 + w->min * 60;
+	if (__builtin_sub_overflow(wsec, CRON_GAP_SPAN, &lo) ||
+	    __builtin_add_overflow(wsec, CRON_GAP_SPAN, &hi))
+		return (-1);
+	if (cron_wall_passed(lo, w) != 0 || cron_wall_passed(hi, w) != 1)
+		return (-1);
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if ((passed = cron_wall_passed(mid, w)) == -1)
+			return (-1);
+		if (passed)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	if (localtime_r(&hi, &tm) == NULL)
+		return (-1);
+	if (tm.tm_sec > 0 && tm.tm_sec < 60 &&
+	    __builtin_add_overflow(hi, (time_t)(60 - tm.tm_sec), &hi))
+		return (-1);
+	*t = hi;
+	return (0);
+}
+
 /*
  * The instant wall-clock minute w fires at, if any. mktime is asked with
  * each tm_isdst and every answer is checked with localtime_r, which finds
@@ -616,6 +692,13 @@ cron_wall_from(struct cron_wall *w, const struct tm *tm)
  * every hour (realtime) instead follows real time through the repeated hour,
  * as Vixie cron runs wildcard jobs, so a quarter-hourly schedule has no
  * 75-minute hole.
+ *
+ * A skipped minute runs late, at the first whole minute after the jump, as
+ * cronie runs fixed-time jobs the clock jumps over: a nightly soak must not
+ * lose the night 02:00 never comes. Only once, though: the walk reaches the
+ * gap's first matching minute first, every later one would land on the same
+ * instant, and the next call starts past it. A realtime schedule gets no such
+ * run; it goes on to its next minute that exists.
  */
 static enum cron_resolve
 cron_resolve(const struct cron_wall *w, time_t after, int realtime, time_t *t)
@@ -662,21 +745,11 @@ cron_resolve(const struct cron_wall *w, time_t after, int realtime, time_t *t)
 		*t = first;
 		return (CRON_FOUND);
 	}
+	if (!realtime && !have_first && cron_gap_end(w, &u) == 0 && u > after) {
+		*t = u;
+		return (CRON_FOUND);
+	}
 	return (CRON_SKIP);
-}
-
-/* Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's method). */
-static long long
-cron_days_from_civil(long long y, int mon, int mday)
-{
-	long long	era, yoe, doy;
-
-	if (mon <= 2)
-		y--;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + mday - 1;
-	return (era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468);
 }
 
 /* Seconds local time is ahead of UTC at t. Computed rather than read from
@@ -791,7 +864,7 @@ cron_walk(const struct cron *c, struct cron_wall w,
 time_t
 cron_next(const struct cron *c, time_t after)
 {
-	struct cron_wall	 w, limit;
+	struct cron_wall	 w, limit, start;
 	struct tm		 tm;
 	time_t			 t0, t, back;
 	int			 realtime;
@@ -811,12 +884,18 @@ cron_next(const struct cron *c, time_t after)
 	if (tm.tm_year > INT_MAX - CRON_YEARS - 2)
 		return ((time_t)-1);
 	cron_wall_from(&limit, &tm);
+	start = limit;
+	start.min++;
+	cron_wall_carry(&start);
 	limit.year += CRON_YEARS;
 
 	/*
-	 * Start from the instant the next minute begins, not from the wall
-	 * clock of after plus one: just after the clock goes back that is an
-	 * hour earlier on the wall, and a realtime schedule must not skip it.
+	 * Start from the wall clock of after plus one or that of the instant
+	 * the next minute begins, whichever is earlier. Just after the clock
+	 * goes back the second is an hour earlier on the wall, and a realtime
+	 * schedule must not skip that hour; just before it jumps forward the
+	 * first is inside the jump, and a fixed-time schedule must see the
+	 * minutes it skips to run late for them.
 	 */
 	if (__builtin_sub_overflow(after, (time_t)tm.tm_sec, &t0) ||
 	    __builtin_add_overflow(t0, (time_t)60, &t0))
@@ -824,6 +903,8 @@ cron_next(const struct cron *c, time_t after)
 	if (localtime_r(&t0, &tm) == NULL)
 		return ((time_t)-1);
 	cron_wall_from(&w, &tm);
+	if (cron_wall_cmp(&start, &w) < 0)
+		w = start;
 	t = cron_walk(c, w, &limit, after, realtime);
 
 	/*

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,25 @@
 #define BER_SPRING	((time_t)1711846800)	/* 2024-03-31 01:00:00Z */
 #define BER_AUTUMN	((time_t)1729990800)	/* 2024-10-27 01:00:00Z */
 
-/* America/New_York: 2024-03-10 02:00 EST became 03:00 EDT (07:00Z). */
+/* America/New_York: 2024-03-10 02:00 EST became 03:00 EDT (07:00Z), and
+ * 2024-11-03 02:00 EDT became 01:00 EST (06:00Z). */
+#define NYC_SPRING	((time_t)1710054000)	/* 2024-03-10 07:00:00Z */
+#define NYC_AUTUMN	((time_t)1730613600)	/* 2024-11-03 06:00:00Z */
 #define NYC_MAR9_NOON	((time_t)1710003600)	/* 2024-03-09 12:00 EST */
 #define NYC_MAR11_2AM	((time_t)1710136800)	/* 2024-03-11 02:00 EDT */
+
+/* Australia/Lord_Howe moves half an hour: 2024-04-07 02:00 +11 became 01:30
+ * +1030, and 2024-10-06 02:00 +1030 became 02:30 +11. */
+#define LHI_AUTUMN	((time_t)1712415600)	/* 2024-04-06 15:00:00Z */
+#define LHI_SPRING	((time_t)1728142200)	/* 2024-10-05 15:30:00Z */
+
+/* Pacific/Apia skipped a whole day: 2011-12-29 24:00 -10 became 2011-12-31
+ * 00:00 +14. */
+#define APIA_JUMP	((time_t)1325239200)	/* 2011-12-30 10:00:00Z */
+
+/* Berlin left local mean time (+0:53:28) for CET: 1893-03-31 23:59:59 LMT
+ * became 1893-04-01 00:06:32 CET, in the middle of a minute. */
+#define BER_CET		((time_t)-2422054408)	/* 1893-03-31 23:06:32Z */
 
 #define BIT(n)		(UINT64_C(1) << (n))
 
@@ -44,18 +61,26 @@ use_tz(const char *tz)
 	tzset();
 }
 
-/* Berlin rules must really be loaded, or the DST tests prove nothing. */
+/*
+ * Zone rules must really be loaded, or the DST tests prove nothing: without
+ * them the zone is UTC, and the wall clock at probe is not hour:min.
+ */
+static void
+use_zone(const char *tz, time_t probe, int hour, int min)
+{
+	struct tm	tm;
+
+	use_tz(tz);
+	ck_assert_ptr_nonnull(localtime_r(&probe, &tm));
+	ck_assert_msg(tm.tm_hour == hour && tm.tm_min == min,
+	    "%s zone data missing (got %02d:%02d, want %02d:%02d)", tz,
+	    tm.tm_hour, tm.tm_min, hour, min);
+}
+
 static void
 use_berlin(void)
 {
-	struct tm	tm;
-	time_t		t = BER_SPRING;
-
-	use_tz("Europe/Berlin");
-	ck_assert_ptr_nonnull(localtime_r(&t, &tm));
-	ck_assert_msg(tm.tm_hour == 3 && tm.tm_isdst == 1,
-	    "Europe/Berlin zone data missing (got %02d:%02d)", tm.tm_hour,
-	    tm.tm_min);
+	use_zone("Europe/Berlin", BER_SPRING, 3, 0);
 }
 
 static const char *
@@ -167,8 +192,9 @@ START_TEST(test_parse_steps)
 	ck_assert_uint_eq(c.mdays, BIT(1) | BIT(11) | BIT(21) | BIT(31));
 	ck_assert_uint_eq(c.months, BIT(1) | BIT(5) | BIT(9));
 	ck_assert_uint_eq(c.wdays, BIT(0) | BIT(2) | BIT(4) | BIT(6));
-	ck_assert_uint_eq(c.dom_star, 0);
-	ck_assert_uint_eq(c.dow_star, 0);
+	/* A stepped star is still a star to the day rule (Vixie cron). */
+	ck_assert_uint_eq(c.dom_star, 1);
+	ck_assert_uint_eq(c.dow_star, 1);
 
 	c = parse_ok("10-50/20 1-23/11 3-9/3 2-12/5 1-5/2");
 	ck_assert(c.minutes == (BIT(10) | BIT(30) | BIT(50)));
@@ -228,16 +254,30 @@ START_TEST(test_parse_star_flags)
 	ck_assert_uint_eq(c.dom_star, 0);
 	ck_assert_uint_eq(c.dow_star, 0);
 
-	c = parse_ok("* * */2 * *");
+	/* Vixie cron and cronie look only at the field's first byte. */
+	c = parse_ok("* * */2 * mon");
+	ck_assert_uint_eq(c.dom_star, 1);
+	ck_assert_uint_eq(c.dow_star, 0);
+	c = parse_ok("0 0 1,15 * */2");
 	ck_assert_uint_eq(c.dom_star, 0);
 	ck_assert_uint_eq(c.dow_star, 1);
+	c = parse_ok("0 0 * * */2");
+	ck_assert_uint_eq(c.dom_star, 1);
+	ck_assert_uint_eq(c.dow_star, 1);
+	c = parse_ok("* * */31 * 1-5/2");
+	ck_assert_uint_eq(c.mdays, BIT(1));
+	ck_assert_uint_eq(c.dom_star, 1);
+	ck_assert_uint_eq(c.dow_star, 0);
 
 	c = parse_ok("* * *,5 * 1");
-	ck_assert_uint_eq(c.dom_star, 0);
+	ck_assert_uint_eq(c.dom_star, 1);
 	ck_assert_uint_eq(c.dow_star, 0);
 	c = parse_ok("* * 5,* * 1,*");
 	ck_assert_uint_eq(c.dom_star, 0);
 	ck_assert_uint_eq(c.dow_star, 0);
+	c = parse_ok("* * 5 * *,1");
+	ck_assert_uint_eq(c.dom_star, 0);
+	ck_assert_uint_eq(c.dow_star, 1);
 
 	c = parse_ok("0 0 1 * *");
 	ck_assert_uint_eq(c.dom_star, 0);
@@ -498,7 +538,8 @@ START_TEST(test_next_weekday)
 }
 END_TEST
 
-/* Vixie cron: both day fields restricted means either; a star defers. */
+/* Vixie cron: a day field that begins with a star defers to the other one;
+ * two that do not match either way. */
 START_TEST(test_next_dom_dow)
 {
 	use_tz("UTC0");
@@ -515,6 +556,37 @@ START_TEST(test_next_dom_dow)
 	assert_next("0 0 1-31 * 5", JAN1_2024 + 4 * DAY, JAN1_2024 + 5 * DAY);
 	/* A month restricts both: February 30th or a Monday in February. */
 	assert_next("0 0 30 2 1", JAN1_2024, JAN1_2024 + 35 * DAY);
+
+	/*
+	 * A stepped star is a star: odd days that are Mondays (AND), so after
+	 * Mon 1st the 15th and the 29th, then Mon 5 February; not odd days or
+	 * Mondays (Wed 3rd, Mon 8th).
+	 */
+	assert_next("0 0 */2 * mon", JAN1_2024 - 1, JAN1_2024);
+	assert_next("0 0 */2 * mon", JAN1_2024, JAN1_2024 + 14 * DAY);
+	assert_next("0 0 */2 * mon", JAN1_2024 + 14 * DAY,
+	    JAN1_2024 + 28 * DAY);
+	assert_next("0 0 */2 * mon", JAN1_2024 + 28 * DAY,
+	    JAN1_2024 + 35 * DAY);
+	/* Neither begins with a star: the 1st, the 15th or any Monday. */
+	assert_next("0 0 1,15 * mon", JAN1_2024, JAN1_2024 + 7 * DAY);
+	assert_next("0 0 1,15 * mon", JAN1_2024 + 7 * DAY,
+	    JAN1_2024 + 14 * DAY);
+	assert_next("0 0 1,15 * mon", JAN1_2024 + 14 * DAY,
+	    JAN1_2024 + 21 * DAY);
+	assert_next("0 0 1,15 * mon", JAN1_2024 + 28 * DAY,
+	    JAN1_2024 + 31 * DAY);
+	/* Sun, Tue, Thu, Sat: Tue 2nd, Thu 4th, Sat 6th, Sun 7th. */
+	assert_next("0 0 * * */2", JAN1_2024, JAN1_2024 + DAY);
+	assert_next("0 0 * * */2", JAN1_2024 + DAY, JAN1_2024 + 3 * DAY);
+	assert_next("0 0 * * */2", JAN1_2024 + 5 * DAY, JAN1_2024 + 6 * DAY);
+	/* The 1st and 15th only on those weekdays: 1 and 15 January are
+	 * Mondays, 1 and 15 February Thursdays. */
+	assert_next("0 0 1,15 * */2", JAN1_2024 - 1, JAN1_2024 + 31 * DAY);
+	assert_next("0 0 1,15 * */2", JAN1_2024 + 31 * DAY,
+	    JAN1_2024 + 45 * DAY);
+	/* "*,15" begins with a star too: every Friday, no 15th. */
+	assert_next("0 0 *,15 * 5", JAN1_2024 + 5 * DAY, JAN1_2024 + 11 * DAY);
 }
 END_TEST
 
@@ -581,17 +653,42 @@ END_TEST
 START_TEST(test_dst_spring)
 {
 	use_berlin();
-	/* 02:30 does not exist on 2024-03-31: the next one is a day later. */
-	assert_next("30 2 * * *", BER_SPRING - 14 * HOUR,
-	    BER_SPRING + DAY - 30 * MIN);
-	assert_next("0 2 * * *", BER_SPRING - 14 * HOUR,
-	    BER_SPRING + DAY - HOUR);
-	assert_next("@nightly", BER_SPRING - 14 * HOUR,
-	    BER_SPRING + DAY - HOUR);
-	assert_next("*/20 2 * * *", BER_SPRING - HOUR,
-	    BER_SPRING + DAY - HOUR);
-	/* 01:59 CET is followed by 03:00 CEST, one real minute later. */
+	/*
+	 * 02:00-02:59 does not exist on 2024-03-31: a fixed time in it runs
+	 * late, once, at 03:00 CEST, and the next is a day later.
+	 */
+	assert_next("30 2 * * *", BER_SPRING - 14 * HOUR, BER_SPRING);
+	assert_next("30 2 * * *", BER_SPRING, BER_SPRING + DAY - 30 * MIN);
+	assert_next("0 2 * * *", BER_SPRING - 14 * HOUR, BER_SPRING);
+	assert_next("0 2 * * *", BER_SPRING, BER_SPRING + DAY - HOUR);
+	assert_next("@nightly", BER_SPRING - 14 * HOUR, BER_SPRING);
+	assert_next("@nightly", BER_SPRING, BER_SPRING + DAY - HOUR);
+	/* From just before the jump too, not only from the day before. */
+	assert_next("30 2 * * *", BER_SPRING - MIN, BER_SPRING);
+	assert_next("30 2 * * *", BER_SPRING - 1, BER_SPRING);
+	assert_next("30 2 * * *", BER_SPRING - 60 * MIN - 1, BER_SPRING);
+	/* Three matches in the gap still make one run. */
+	assert_next("*/20 2 * * *", BER_SPRING - HOUR, BER_SPRING);
+	assert_next("*/20 2 * * *", BER_SPRING, BER_SPRING + DAY - HOUR);
+	/* A late 02:00 and a real 03:00 are one run; 03:30 is its own. */
+	assert_next("0,30 2,3 * * *", BER_SPRING - HOUR, BER_SPRING);
+	assert_next("0,30 2,3 * * *", BER_SPRING, BER_SPRING + 30 * MIN);
+	/* The day fields count on the day the gap is in (a Sunday). */
+	assert_next("30 2 * * sun", BER_SPRING - 2 * DAY, BER_SPRING);
+	assert_next("30 2 * * sun", BER_SPRING,
+	    BER_SPRING + 7 * DAY - 30 * MIN);
+	assert_next("30 2 * * sat", BER_SPRING - HOUR,
+	    BER_SPRING + 6 * DAY - 30 * MIN);
+
+	/*
+	 * Schedules that fire every minute or every hour follow real time: no
+	 * late run for the minutes the clock skipped.
+	 */
 	assert_next("* * * * *", BER_SPRING - MIN, BER_SPRING);
+	assert_next("* * * * *", BER_SPRING, BER_SPRING + MIN);
+	assert_next("*/15 * * * *", BER_SPRING - 15 * MIN, BER_SPRING);
+	assert_next("10 * * * *", BER_SPRING - 30 * MIN, BER_SPRING + 10 * MIN);
+	assert_next("* 2 * * *", BER_SPRING - HOUR, BER_SPRING + DAY - HOUR);
 	assert_next("0 3 * * *", BER_SPRING - 2 * HOUR, BER_SPRING);
 	assert_next("30 1 * * *", BER_SPRING - HOUR, BER_SPRING - 30 * MIN);
 }
@@ -627,9 +724,56 @@ END_TEST
 
 START_TEST(test_dst_new_york)
 {
-	use_tz("America/New_York");
-	/* 02:00 is the missing hour in the US too: @nightly skips a night. */
-	assert_next("@nightly", NYC_MAR9_NOON, NYC_MAR11_2AM);
+	use_zone("America/New_York", NYC_SPRING, 3, 0);
+	/* 02:00 is the missing hour in the US too: @nightly runs at 03:00. */
+	assert_next("@nightly", NYC_MAR9_NOON, NYC_SPRING);
+	assert_next("@nightly", NYC_SPRING, NYC_MAR11_2AM);
+	assert_next("30 2 * * *", NYC_SPRING - 2 * HOUR, NYC_SPRING);
+	assert_next("30 2 * * *", NYC_SPRING - 1, NYC_SPRING);
+	assert_next("30 2 * * *", NYC_SPRING, NYC_MAR11_2AM + 30 * MIN);
+	assert_next("15 * * * *", NYC_SPRING - 30 * MIN, NYC_SPRING + 15 * MIN);
+	assert_next("* * * * *", NYC_SPRING - MIN, NYC_SPRING);
+
+	/* 01:00-01:59 comes twice on 2024-11-03: a fixed time runs at the
+	 * first, every-minute schedules at both, and 02:00 EST is new. */
+	assert_next("30 1 * * *", NYC_AUTUMN - 2 * HOUR, NYC_AUTUMN - 30 * MIN);
+	assert_next("30 1 * * *", NYC_AUTUMN - 30 * MIN,
+	    NYC_AUTUMN + DAY + 30 * MIN);
+	assert_next("*/30 * * * *", NYC_AUTUMN - MIN, NYC_AUTUMN);
+	assert_next("*/30 * * * *", NYC_AUTUMN, NYC_AUTUMN + 30 * MIN);
+	assert_next("@nightly", NYC_AUTUMN - 3 * HOUR, NYC_AUTUMN + HOUR);
+}
+END_TEST
+
+/* Jumps that are not an hour on the hour. */
+START_TEST(test_dst_odd_jumps)
+{
+	/* Lord Howe Island: 02:00-02:29 does not exist on 2024-10-06. */
+	use_zone("Australia/Lord_Howe", LHI_SPRING, 2, 30);
+	assert_next("0 2 * * *", LHI_SPRING - 3 * HOUR, LHI_SPRING);
+	assert_next("15 2 * * *", LHI_SPRING - 3 * HOUR, LHI_SPRING);
+	assert_next("45 2 * * *", LHI_SPRING - 3 * HOUR, LHI_SPRING + 15 * MIN);
+	assert_next("0,45 2 * * *", LHI_SPRING, LHI_SPRING + 15 * MIN);
+	assert_next("*/15 * * * *", LHI_SPRING - MIN, LHI_SPRING);
+	assert_next("10 * * * *", LHI_SPRING - 20 * MIN, LHI_SPRING + 40 * MIN);
+
+	/* Apia: all of 2011-12-30 is missing; what it matched runs once. */
+	use_zone("Pacific/Apia", APIA_JUMP, 0, 0);
+	assert_next("0 2 * * *", APIA_JUMP - 12 * HOUR, APIA_JUMP);
+	assert_next("0 2 * * *", APIA_JUMP, APIA_JUMP + 2 * HOUR);
+	assert_next("0 12 30 12 *", APIA_JUMP - DAY, APIA_JUMP);
+	assert_next("0 12 30 12 *", APIA_JUMP,
+	    APIA_JUMP + 366 * DAY - 12 * HOUR);
+	assert_next("30 * * * *", APIA_JUMP - 10 * MIN, APIA_JUMP + 30 * MIN);
+	assert_next("0 * * * *", APIA_JUMP - MIN, APIA_JUMP);
+
+	/* Landing mid-minute, a late run waits for the next whole one. */
+	use_zone("Europe/Berlin", BER_CET + 28, 0, 7);
+	assert_next("0 0 * * *", BER_CET - HOUR, BER_CET + 28);
+	assert_next("6 0 * * *", BER_CET - HOUR, BER_CET + 28);
+	assert_next("7 0 * * *", BER_CET - HOUR, BER_CET + 28);
+	assert_next("0,8 0 * * *", BER_CET + 28, BER_CET + 28 + MIN);
+	assert_next("* * * * *", BER_CET - 1, BER_CET + 28);
 }
 END_TEST
 
@@ -643,6 +787,8 @@ static const char *const oracle_exprs[] = {
 	"59 23 * * 6", "0 0 29 * *", "0 9-17/2 * * mon-fri", "10-50/20 3 * * *",
 	"0 0 31 * *", "*/45 1 * * 7", "0 0 30 2 2", "59 * 28-31 * *",
 	"1 2 3 4 *", "0 0 1 * *", "0 0 * * *", "* 23 29 2 *",
+	"0 0 */2 * mon", "0 0 1,15 * mon", "0 0 1,15 * */2", "0 0 *,15 * 5",
+	"0 0 */3 * 1-5", "0 0 2-31/2 * 0,6",
 };
 
 static int
@@ -703,6 +849,130 @@ START_TEST(test_next_oracle)
 }
 END_TEST
 
+/*
+ * Against an oracle that walks real time a minute at a time for a day either
+ * side of a clock change: a schedule that covers every minute or every hour
+ * fires whenever the wall clock matches; any other fires the first time the
+ * wall clock shows a minute it matches, and once just after a jump over one.
+ */
+static const struct {
+	const char	*tz;
+	time_t		 change;
+	int		 hour, min;	/* local wall clock at change */
+} dst_windows[] = {
+	{ "Europe/Berlin",	BER_SPRING,	3, 0 },
+	{ "Europe/Berlin",	BER_AUTUMN,	2, 0 },
+	{ "America/New_York",	NYC_SPRING,	3, 0 },
+	{ "America/New_York",	NYC_AUTUMN,	1, 0 },
+	{ "Australia/Lord_Howe", LHI_SPRING,	2, 30 },
+	{ "Australia/Lord_Howe", LHI_AUTUMN,	1, 30 },
+	{ "Pacific/Apia",	APIA_JUMP,	0, 0 },
+};
+
+static const char *const dst_exprs[] = {
+	"30 2 * * *", "0 2 * * *", "*/20 2 * * *", "0,30 2,3 * * *",
+	"15 1-3 * * *", "45 0-4/2 * * *", "*/10 1-3 * * *", "59 1 * * *",
+	"0 3 * * *", "30 2 * * sun", "0 12 30 12 *", "30 1 * * *",
+	"0 0-5 * * *", "0-59/2 0-22 * * *",
+	"* * * * *", "*/15 * * * *", "10 * * * *", "* 2 * * *",
+	"0,50 * * * *", "*/7 * * * *", "45 * * * 0", "* * 30,31 * *",
+};
+
+#define DST_SPAN	(26 * HOUR)
+#define DST_STEPS	(2 * DST_SPAN / MIN + 1)
+
+/* The local wall-clock minute at t, counted from 1970-01-01 00:00. */
+static long long
+wall_minute(time_t t, struct tm *tm)
+{
+	struct tm	copy;
+
+	ck_assert_ptr_nonnull(localtime_r(&t, tm));
+	copy = *tm;
+	copy.tm_sec = 0;
+	return ((long long)timegm(&copy) / 60);
+}
+
+START_TEST(test_dst_oracle)
+{
+	static char	 fires[DST_STEPS];
+	struct cron	 c = parse_ok(dst_exprs[_i]);
+	struct tm	 tm, gap;
+	long long	 w, prev, seen, m;
+	time_t		 start, t, u, after, got, want;
+	size_t		 z, k, j;
+	int		 realtime;
+	char		 b1[64], b2[64], b3[64];
+
+	realtime = c.minutes == BIT(60) - 1 || c.hours == BIT(24) - 1;
+	for (z = 0; z < nitems(dst_windows); z++) {
+		use_zone(dst_windows[z].tz, dst_windows[z].change,
+		    dst_windows[z].hour, dst_windows[z].min);
+		start = dst_windows[z].change - DST_SPAN;
+
+		seen = LLONG_MIN;
+		for (t = start - 3 * HOUR; t < start; t += MIN) {
+			if ((w = wall_minute(t, &tm)) > seen)
+				seen = w;
+		}
+		prev = wall_minute(start - MIN, &tm);
+		for (k = 0; k < DST_STEPS; k++) {
+			t = start + (time_t)k * MIN;
+			w = wall_minute(t, &tm);
+			fires[k] = oracle_matches(&c, &tm) &&
+			    (realtime || w > seen);
+			for (m = prev + 1; !realtime && !fires[k] && m < w;
+			    m++) {
+				u = (time_t)(m * 60);
+				ck_assert_ptr_nonnull(gmtime_r(&u, &gap));
+				fires[k] = oracle_matches(&c, &gap);
+			}
+			if (w > seen)
+				seen = w;
+			prev = w;
+		}
+
+		/* From every firing, from the middle of every 7th minute and of
+		 * the minutes around the change. */
+		after = start - 1;
+		for (k = 0; k <= DST_STEPS; k++) {
+			if (k < DST_STEPS && !fires[k])
+				continue;
+			want = k < DST_STEPS ? start + (time_t)k * MIN :
+			    (time_t)-1;
+			got = cron_next(&c, after);
+			if (want == (time_t)-1 && got > start + DST_SPAN * 2)
+				continue;
+			ck_assert_msg(got == want,
+			    "%s \"%s\" after %s: got %s, want %s",
+			    dst_windows[z].tz, dst_exprs[_i],
+			    fmt_utc(after, b1, sizeof b1),
+			    fmt_utc(got, b2, sizeof b2),
+			    fmt_utc(want, b3, sizeof b3));
+			after = want;
+		}
+		for (k = 0; k < DST_STEPS; k++) {
+			if (k % 7 != 0 && (k + 2 < DST_SPAN / MIN ||
+			    k > DST_SPAN / MIN + 2))
+				continue;
+			for (j = k; j < DST_STEPS && !fires[j]; j++)
+				/* nothing */;
+			if (j == DST_STEPS)
+				break;
+			after = start + (time_t)k * MIN - 30;
+			want = start + (time_t)j * MIN;
+			got = cron_next(&c, after);
+			ck_assert_msg(got == want,
+			    "%s \"%s\" after %s: got %s, want %s",
+			    dst_windows[z].tz, dst_exprs[_i],
+			    fmt_utc(after, b1, sizeof b1),
+			    fmt_utc(got, b2, sizeof b2),
+			    fmt_utc(want, b3, sizeof b3));
+		}
+	}
+}
+END_TEST
+
 static Suite *
 cron_suite(void)
 {
@@ -739,6 +1009,8 @@ cron_suite(void)
 	tcase_add_test(tc, test_dst_spring);
 	tcase_add_test(tc, test_dst_autumn);
 	tcase_add_test(tc, test_dst_new_york);
+	tcase_add_test(tc, test_dst_odd_jumps);
+	tcase_add_loop_test(tc, test_dst_oracle, 0, nitems(dst_exprs));
 	suite_add_tcase(s, tc);
 
 	return (s);

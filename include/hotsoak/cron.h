@@ -13,8 +13,13 @@ struct cron {
 	uint32_t	mdays;		/* bit n: day of month n, 1-31 */
 	uint16_t	months;		/* bit n: month n, 1-12 */
 	uint8_t		wdays;		/* bit n: weekday n, 0 = Sunday */
-	unsigned	dom_star:1;	/* day-of-month field was "*" */
-	unsigned	dow_star:1;	/* day-of-week field was "*" */
+	/*
+	 * Set when the field's text begins with "*" (Vixie cron's DOM_STAR and
+	 * DOW_STAR, stepped stars included). If either is set a day must match
+	 * both day fields, else either one.
+	 */
+	unsigned	dom_star:1;	/* day-of-month field began with "*" */
+	unsigned	dow_star:1;	/* day-of-week field began with "*" */
 };
 
 /*
@@ -26,6 +31,12 @@ int	cron_parse(const char *expr, struct cron *c, char **cause, size_t *at);
 /*
  * The first minute strictly after `after` that c matches, in local time, or
  * (time_t)-1 when none comes within eight years (e.g. "0 0 30 2 *").
+ *
+ * Where the clock changes, a schedule whose minute or hour field covers every
+ * value follows real time. Any other (fixed-time) schedule runs once for a
+ * wall-clock minute the clock repeats, at its first occurrence, and runs late
+ * rather than not at all when the clock jumps over a minute it matches: once,
+ * at the first whole minute after the jump, however many it skipped.
  */
 time_t	cron_next(const struct cron *c, time_t after);
 
