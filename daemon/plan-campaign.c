@@ -54,7 +54,8 @@ check_plan_name(struct plan_parser *pp, const struct pnode *n, const char *s)
 			return pp_error(pp, n, "plan `%s` must not leave the "
 			    "campaign's folder (`..`)", s);
 		if (len == 1 && p[0] == '.')
-			return pp_error(pp, n, "plan `%s`: write it without `./`", s);
+			return pp_error(pp, n, "plan `%s` has a `.` part; name each "
+			    "file one way (`a.yaml`, not `./a.yaml`)", s);
 		if (p[len] == '\0')
 			break;
 	}

@@ -91,6 +91,12 @@ decode_string(struct plan_parser *pp, const struct pnode *n, const char *key,
 		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
 			return pp_error(pp, n, "`%s` must not contain control "
 			    "character 0x%02x", key, c);
+		/* C1 controls, U+0080 to U+009F, as UTF-8. */
+		if (c == 0xc2 && i + 1 < n->len &&
+		    (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			return pp_error(pp, n, "`%s` must not contain control "
+			    "character U+%04X", key, (unsigned char)s[i + 1]);
 	}
 	free(*out);
 	if ((*out = strdup(s)) == NULL)
@@ -497,8 +503,12 @@ distance(const char *a, const char *b)
 				best = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < best)
 				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+			if (i > 1 && j > 1 &&
+			    tolower((unsigned char)a[i - 1]) ==
+			    tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) ==
+			    tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < best)
 				best = d[i - 2][j - 2] + 1;
 			d[i][j] = best;
 		}

@@ -96,6 +96,7 @@ load_tree(struct plan_parser *pp, const struct pnode *root, const char *name)
 	const struct pnode	*kn;
 	int			 kind = PLAN_FILE_PLAN, rc;
 
+	pp->root = root;
 	if (root->type != PNODE_MAP) {
 		pp_error(pp, root, "a plan must be a mapping of keys such as "
 		    "`name:` and `steps:`, not %s", pnode_describe(root));

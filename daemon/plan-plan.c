@@ -115,8 +115,8 @@ channel_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 		}
 		goto ok;
 	}
-	pp_error(pp, n, "unknown channel `%s`; expected auto, unix:PATH or "
-	    "tcp:HOST:PORT", s);
+	pp_error(pp, n, "`agent.channel` `%s` is unknown; expected auto, "
+	    "unix:PATH or tcp:HOST:PORT", s);
 	free(s);
 	return -1;
 ok:
@@ -285,8 +285,8 @@ fail_on_decode(struct plan_parser *pp, const struct pnode *n, void *base)
 			continue;
 		}
 		if (seen[k]) {
-			rc = pp_error(pp, item, "`%s` is listed twice in fail_on",
-			    item->text);
+			rc = pp_error(pp, item, "`%s` is listed twice in "
+			    "checks.fail_on", item->text);
 			continue;
 		}
 		seen[k] = true;
@@ -419,8 +419,8 @@ check_io(struct plan_parser *pp, const struct pnode *root, struct plan *p)
 	if (io->block_size % 512 != 0 ||
 	    (io->block_size & (io->block_size - 1)) != 0)
 		rc = pp_error(pp, pnode_path(root, "workload", "io", "block_size",
-		    NULL), "block_size must be a power of two and a multiple "
-		    "of 512");
+		    NULL), "workload.io.block_size must be a power of two and a "
+		    "multiple of 512");
 	else if (io->size % io->block_size != 0) {
 		units_format_size(io->block_size, a, sizeof a);
 		rc = pp_error(pp, pnode_path(root, "workload", "io", "size", NULL),
@@ -526,7 +526,10 @@ plan_decode(struct plan_parser *pp, const struct pnode *root, struct plan *p)
 	if (p->name != NULL &&
 	    check_name(pp, pnode_map_get(root, "name"), p->name) == -1)
 		rc = -1;
-	if (check_io(pp, root, p) == -1 || check_agent(pp, root, p) == -1)
+	/* Both, always: every error of a file in one go. */
+	if (check_io(pp, root, p) == -1)
+		rc = -1;
+	if (check_agent(pp, root, p) == -1)
 		rc = -1;
 	/* Demand only means something once every step parsed. */
 	if (rc == 0 && check_demand(pp, root, p) == -1)

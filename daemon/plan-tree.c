@@ -245,7 +245,7 @@ parser_error(struct tree_build *tb, const yaml_parser_t *p)
 		    strstr(p->context, "alias") != NULL))) {
 			tree_error(tb, mark_of(at == p->problem_mark.index ?
 			    p->problem_mark : p->context_mark), "a value starting "
-			    "with `%c` must be quoted, as in schedule: \"@daily\"",
+			    "with '%c' must be quoted, as in schedule: \"@daily\"",
 			    tb->buf[at]);
 			return;
 		}
@@ -376,7 +376,7 @@ ptree_parse(const char *file, const unsigned char *buf, size_t len,
 	}
 	if (tb.root == NULL || pnode_is_null(tb.root)) {
 		tree_error(&tb, (struct plan_mark){ 1, 1 },
-		    "empty plan: expected a mapping with version, name, target and steps");
+		    "empty plan: expected a mapping with version, name and steps");
 		pnode_free(tb.root);
 		return NULL;
 	}

@@ -166,11 +166,11 @@ step_parse(struct plan_parser *pp, const struct pnode *item,
 		    "`wait: 5s`, not %s", pnode_describe(item));
 	rc = step_find_action(pp, item, &akey, &aval);
 	if ((label = pnode_map_get(item, "name")) != NULL) {
-		if (decode_string(pp, label, "name", &step->name) == -1)
+		if (decode_string(pp, label, "step name", &step->name) == -1)
 			rc = -1;
 		else if (strlen(step->name) > 64)
 			rc = pp_error(pp, label, "a step's `name` is longer than 64 "
-			    "characters");
+			    "bytes");
 	}
 	/* step_find_action found the entry; looking again keeps the type simple. */
 	if (akey == NULL || (e = step_find(akey->text)) == NULL)
