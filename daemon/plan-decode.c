@@ -300,9 +300,6 @@ decode_field(struct plan_parser *pp, const struct field *f,
 			return -1;
 		*(unsigned *)(void *)p = (unsigned)u;
 		return 0;
-	case FIELD_U64:
-		return decode_u64(pp, v, key, f->min, f->max,
-		    (uint64_t *)(void *)p);
 	case FIELD_BOOL:
 		return decode_bool(pp, v, key, (bool *)(void *)p);
 	case FIELD_SIZE:
@@ -427,24 +424,12 @@ encode_field(const struct field *f, const void *base)
 		if (u == 0 && (f->flags & FIELD_OPTIONAL))
 			return NULL;
 		return json_integer((json_int_t)u);
-	case FIELD_U64:
 	case FIELD_SIZE:
 	case FIELD_DURATION:
 		u = *(const uint64_t *)(const void *)p;
 		if (u == 0 && (f->flags & FIELD_OPTIONAL))
 			return NULL;
-		if (f->type == FIELD_SIZE)
-			return encode_size(u);
-		if (f->type == FIELD_DURATION)
-			return encode_duration(u);
-		/* JSON integers are signed 64-bit; past that, a string. */
-		if (u > INT64_MAX) {
-			char	buf[24];
-
-			snprintf(buf, sizeof buf, "%" PRIu64, u);
-			return json_string(buf);
-		}
-		return json_integer((json_int_t)u);
+		return f->type == FIELD_SIZE ? encode_size(u) : encode_duration(u);
 	case FIELD_BOOL:
 		return json_boolean(*(const bool *)(const void *)p);
 	case FIELD_ENUM:

@@ -30,7 +30,6 @@ struct plan_parser {
 enum field_type {
 	FIELD_STRING,		/* char *, allocated */
 	FIELD_UINT,		/* unsigned, decimal */
-	FIELD_U64,		/* uint64_t, decimal */
 	FIELD_BOOL,		/* bool: true or false */
 	FIELD_SIZE,		/* uint64_t bytes: "4KiB" */
 	FIELD_DURATION,		/* uint64_t milliseconds: "5s" */
