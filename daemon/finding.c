@@ -21,6 +21,9 @@ const struct finding_kind_entry finding_kinds[FINDING_KIND_COUNT] = {
 	    "an expect step did not hold within its deadline" },
 	[FINDING_SLOW_IO] = { "slow_io", true,
 	    "an I/O completed, but slower than checks.max_latency" },
+	[FINDING_WARNING] = { "warning", false,
+	    "the guest kernel warned (WARNING:, hung task, soft lockup, RCU stall, "
+	    "I/O error lines) and carried on" },
 	[FINDING_BACKEND_ERROR] = { "backend_error", false,
 	    "the hypervisor or the harness failed: the verdict is error, not fail" },
 };

@@ -13,6 +13,7 @@ enum finding_kind {
 	FINDING_HANG,		/* the agent stopped answering heartbeats */
 	FINDING_EXPECT_FAILED,	/* an expect step did not hold within its deadline */
 	FINDING_SLOW_IO,	/* an I/O completed, but slower than checks.max_latency */
+	FINDING_WARNING,	/* the kernel warned: WARNING:, hung task, lockup, RCU stall, I/O error line */
 	FINDING_BACKEND_ERROR,	/* the hypervisor or harness failed: an error verdict */
 	FINDING_KIND_COUNT	/* number of kinds, not a kind */
 };
