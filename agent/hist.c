@@ -46,6 +46,18 @@ bucket_high(unsigned i)
 	return (sub << shift) + ((UINT64_C(1) << shift) - 1);
 }
 
+/* The smallest value bucket i holds. */
+static uint64_t
+bucket_low(unsigned i)
+{
+	unsigned	shift;
+
+	if (i < 2 * HIST_SUB)
+		return i;
+	shift = i / HIST_SUB - 1;
+	return (uint64_t)(i - HIST_SUB * shift) << shift;
+}
+
 static uint64_t
 add_sat(uint64_t a, uint64_t b)
 {
@@ -131,6 +143,46 @@ hist_merge(struct hist *dst, const struct hist *src)
 	if ((v = LOAD(&src->max)) > LOAD(&dst->max))
 		STORE(&dst->max, v);
 	STORE(&dst->sum, add_sat(LOAD(&dst->sum), LOAD(&src->sum)));
+}
+
+void
+hist_delta(struct hist *dst, const struct hist *now, const struct hist *before)
+{
+	uint64_t	a, b, total = 0, lo = 0, hi = 0, sa, sb;
+	unsigned	i, first = HIST_BUCKETS, last = 0;
+
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		a = atomic_load_explicit(&now->counts[i], memory_order_acquire);
+		b = LOAD(&before->counts[i]);
+		a = a > b ? a - b : 0;
+		STORE(&dst->counts[i], a);
+		if (a == 0)
+			continue;
+		total += a;
+		if (first == HIST_BUCKETS)
+			first = i;
+		last = i;
+	}
+	STORE(&dst->total, total);
+	if (total == 0) {
+		STORE(&dst->min_inv, 0);
+		STORE(&dst->max, 0);
+		STORE(&dst->sum, 0);
+		return;
+	}
+	lo = bucket_low(first);
+	if (lo < ~LOAD(&now->min_inv))
+		lo = ~LOAD(&now->min_inv);
+	hi = bucket_high(last);
+	if (hi > LOAD(&now->max))
+		hi = LOAD(&now->max);
+	if (hi < lo)
+		hi = lo;
+	STORE(&dst->min_inv, ~lo);
+	STORE(&dst->max, hi);
+	sa = LOAD(&now->sum);
+	sb = LOAD(&before->sum);
+	STORE(&dst->sum, sa == UINT64_MAX ? UINT64_MAX : sa > sb ? sa - sb : 0);
 }
 
 uint64_t

@@ -54,6 +54,15 @@ void		 hist_snapshot(struct hist *dst, const struct hist *src);
 /* Adds src (live or not, as for hist_snapshot) into dst, which the caller owns. */
 void		 hist_merge(struct hist *dst, const struct hist *src);
 
+/*
+ * dst = now - before, bucket by bucket, where before is an earlier copy of
+ * the same growing histogram: the values of one interval. dst's min and
+ * max are the bounds of its lowest and highest buckets, kept within now's
+ * min and max (so exact when they are what changed); dst is the caller's.
+ */
+void		 hist_delta(struct hist *dst, const struct hist *now,
+		    const struct hist *before);
+
 uint64_t	 hist_count(const struct hist *h);
 uint64_t	 hist_min(const struct hist *h);	/* exact; 0 when empty */
 uint64_t	 hist_max(const struct hist *h);	/* exact; 0 when empty */

@@ -18,6 +18,7 @@
 struct aio_priv {
 	aio_context_t		 ctx;
 	struct io_event_kernel	*events;
+	struct iocb		**list;
 };
 
 static int
@@ -26,7 +27,10 @@ aio_init(struct io_queue *q, unsigned depth, char **cause)
 	struct aio_priv	*p;
 
 	if ((p = calloc(1, sizeof *p)) == NULL ||
-	    (p->events = calloc(depth, sizeof *p->events)) == NULL) {
+	    (p->events = calloc(depth, sizeof *p->events)) == NULL ||
+	    (p->list = calloc(depth, sizeof *p->list)) == NULL) {
+		if (p != NULL)
+			free(p->events);
 		free(p);
 		*cause = strdup("out of memory");
 		return -1;
@@ -36,6 +40,7 @@ aio_init(struct io_queue *q, unsigned depth, char **cause)
 		    strerror(errno)) == -1)
 			*cause = NULL;
 		free(p->events);
+		free(p->list);
 		free(p);
 		return -1;
 	}
@@ -44,31 +49,40 @@ aio_init(struct io_queue *q, unsigned depth, char **cause)
 }
 
 static int
-aio_submit(struct io_queue *q, struct io_req *r)
+aio_submit(struct io_queue *q, struct io_req **reqs, unsigned n)
 {
 	struct aio_priv	*p = q->priv;
-	struct iocb	*cb = r->engine_data;
-	struct iocb	*list[1];
-	long		 n;
+	struct iocb	*cb;
+	struct io_req	*r;
+	unsigned	 i;
+	long		 done;
 
-	if (cb == NULL) {
-		if ((cb = calloc(1, sizeof *cb)) == NULL)
-			return -1;
-		r->engine_data = cb;
+	if (n > q->depth)
+		n = q->depth;
+	for (i = 0; i < n; i++) {
+		r = reqs[i];
+		if ((cb = r->engine_data) == NULL) {
+			if ((cb = calloc(1, sizeof *cb)) == NULL)
+				return i == 0 ? -1 : (int)i;
+			r->engine_data = cb;
+		}
+		memset(cb, 0, sizeof *cb);
+		cb->aio_data = (uint64_t)(uintptr_t)r;
+		cb->aio_lio_opcode = r->write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+		cb->aio_fildes = (uint32_t)q->fd;
+		cb->aio_buf = (uint64_t)(uintptr_t)r->buf;
+		cb->aio_nbytes = r->len;
+		cb->aio_offset = (int64_t)r->offset;
+		p->list[i] = cb;
 	}
-	memset(cb, 0, sizeof *cb);
-	cb->aio_data = (uint64_t)(uintptr_t)r;
-	cb->aio_lio_opcode = r->write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
-	cb->aio_fildes = (uint32_t)q->fd;
-	cb->aio_buf = (uint64_t)(uintptr_t)r->buf;
-	cb->aio_nbytes = r->len;
-	cb->aio_offset = (int64_t)r->offset;
-	list[0] = cb;
-	/* EAGAIN means the ring is full for now: the caller reaps and retries. */
+	/*
+	 * One call for the batch: the kernel starts a prefix of it and says
+	 * how long. EAGAIN: the ring is full for now.
+	 */
 	do
-		n = syscall(SYS_io_submit, p->ctx, 1, list);
-	while (n == -1 && errno == EINTR);
-	return n == 1 ? 0 : -1;
+		done = syscall(SYS_io_submit, p->ctx, (long)n, p->list);
+	while (done == -1 && errno == EINTR);
+	return (int)done;
 }
 
 static int
@@ -105,6 +119,7 @@ aio_cleanup(struct io_queue *q)
 	/* io_destroy waits for what is still in flight. */
 	syscall(SYS_io_destroy, p->ctx);
 	free(p->events);
+	free(p->list);
 	free(p);
 	q->priv = NULL;
 }

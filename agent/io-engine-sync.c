@@ -29,22 +29,28 @@ sync_init(struct io_queue *q, unsigned depth, char **cause)
 }
 
 static int
-sync_submit(struct io_queue *q, struct io_req *r)
+sync_submit(struct io_queue *q, struct io_req **reqs, unsigned n)
 {
 	struct sync_priv	*p = q->priv;
-	ssize_t			 n;
+	struct io_req		*r;
+	ssize_t			 got;
+	unsigned		 i;
 
-	if (p->n >= q->depth) {
-		errno = EAGAIN;
-		return -1;
+	for (i = 0; i < n; i++) {
+		if (p->n >= q->depth) {
+			errno = EAGAIN;
+			return i == 0 ? -1 : (int)i;
+		}
+		r = reqs[i];
+		do
+			got = r->write ? pwrite(q->fd, r->buf, r->len,
+			    (off_t)r->offset) : pread(q->fd, r->buf, r->len,
+			    (off_t)r->offset);
+		while (got == -1 && errno == EINTR);
+		r->result = got == -1 ? -errno : got;
+		p->ready[p->n++] = r;
 	}
-	do
-		n = r->write ? pwrite(q->fd, r->buf, r->len, (off_t)r->offset) :
-		    pread(q->fd, r->buf, r->len, (off_t)r->offset);
-	while (n == -1 && errno == EINTR);
-	r->result = n == -1 ? -errno : n;
-	p->ready[p->n++] = r;
-	return 0;
+	return (int)n;
 }
 
 static int

@@ -41,6 +41,7 @@ struct io_worker {
 	struct io_req		*reqs;
 	struct io_req		**free_reqs;
 	unsigned		 n_free;
+	struct io_req		**batch;	/* prepared, to submit at once */
 	struct io_req		**done;
 	unsigned char		*bufs;
 	_Atomic unsigned	 inflight;
@@ -49,6 +50,10 @@ struct io_worker {
 	uint64_t		 cursor;	/* fill and verify: next block */
 	struct io_counters	 c;
 	struct hist		 lat;
+	/* The stall meter: largest gap between completions since the mark. */
+	_Atomic uint64_t	 gap_epoch;	/* the run's mark this worker has seen */
+	_Atomic uint64_t	 last_done_ns;
+	_Atomic uint64_t	 max_gap_ns;
 };
 
 struct io_run {
@@ -68,6 +73,8 @@ struct io_run {
 	bool			 watchdog_started;
 	struct hist		 retired;	/* latency of fill and verify passes */
 	struct io_totals	 retired_totals; /* their counters */
+	_Atomic uint64_t	 gap_epoch;	/* bumped by io_run_mark_gap */
+	_Atomic uint64_t	 gap_mark_ns;
 };
 
 const struct io_engine_ops *const io_engines[] = {
@@ -249,6 +256,7 @@ worker_free(struct io_worker *w)
 	free(w->reqs);
 	free(w->free_reqs);
 	free(w->done);
+	free(w->batch);
 	free(w->bufs);
 	free(w);
 }
@@ -277,6 +285,7 @@ worker_new(struct io_run *run, unsigned id, int cpu, enum io_job job,
 	if ((w->reqs = calloc(depth, sizeof *w->reqs)) == NULL ||
 	    (w->free_reqs = calloc(depth, sizeof *w->free_reqs)) == NULL ||
 	    (w->done = calloc(depth, sizeof *w->done)) == NULL ||
+	    (w->batch = calloc(depth, sizeof *w->batch)) == NULL ||
 	    posix_memalign((void **)&w->bufs, 4096, depth * bs) != 0) {
 		w->bufs = NULL;
 		worker_free(w);
@@ -419,6 +428,31 @@ check_read(struct io_worker *w, struct io_req *r)
 	emit(run, &ev);
 }
 
+/*
+ * The stall meter, on the completion path: a few relaxed loads and stores,
+ * no lock. A new mark (epoch) starts the worker over from the mark's time.
+ */
+static void
+track_gap(struct io_worker *w, uint64_t now)
+{
+	struct io_run	*run = w->run;
+	uint64_t	 epoch, last, gap;
+
+	epoch = atomic_load_explicit(&run->gap_epoch, memory_order_acquire);
+	if (epoch != atomic_load_explicit(&w->gap_epoch, memory_order_relaxed)) {
+		last = atomic_load_explicit(&run->gap_mark_ns,
+		    memory_order_relaxed);
+		atomic_store_explicit(&w->max_gap_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&w->gap_epoch, epoch, memory_order_release);
+	} else
+		last = atomic_load_explicit(&w->last_done_ns,
+		    memory_order_relaxed);
+	gap = now > last ? now - last : 0;
+	if (gap > atomic_load_explicit(&w->max_gap_ns, memory_order_relaxed))
+		atomic_store_explicit(&w->max_gap_ns, gap, memory_order_relaxed);
+	atomic_store_explicit(&w->last_done_ns, now, memory_order_relaxed);
+}
+
 static void
 complete(struct io_worker *w, struct io_req *r)
 {
@@ -429,6 +463,7 @@ complete(struct io_worker *w, struct io_req *r)
 	int			 late;
 
 	hist_record(&w->lat, now - r->submit_ns);
+	track_gap(w, now);
 	late = atomic_exchange(&r->state, IO_SLOT_FREE) == IO_SLOT_LATE;
 	atomic_fetch_add_explicit(&w->c.ios, 1, memory_order_relaxed);
 	if (late) {
@@ -480,34 +515,51 @@ release:
  * Issue what the queue has room for, reap what finished; returns the
  * number in flight afterwards, or -1 when the engine fails.
  */
+/* Returns a prepared request that was never started to the free list. */
+static void
+unprepare(struct io_worker *w, struct io_req *r)
+{
+	atomic_store(&r->state, IO_SLOT_FREE);
+	if (r->write)
+		atomic_store(&w->run->blocks[r->block].maybe, r->prev_maybe);
+	atomic_store(&w->run->blocks[r->block].busy, 0);
+	w->free_reqs[w->n_free++] = r;
+	atomic_fetch_sub(&w->inflight, 1);
+}
+
 static int
 worker_step(struct io_worker *w, bool issue, uint64_t wait_ns)
 {
 	struct io_req	*r;
-	int		 n, i;
+	unsigned	 nb;
+	int		 n = 0, i;
 
+	nb = 0;
 	while (issue && w->n_free > 0) {
 		r = w->free_reqs[w->n_free - 1];
 		if (prepare(w, r) == -1)
 			break;
 		w->n_free--;
 		atomic_fetch_add(&w->inflight, 1);
-		if (w->q.ops->submit(&w->q, r) == 0)
+		w->batch[nb++] = r;
+	}
+	for (i = 0; i < (int)nb; i += n) {
+		n = w->q.ops->submit(&w->q, w->batch + i, nb - (unsigned)i);
+		if (n > 0)
 			continue;
-		if (errno == EAGAIN && atomic_load(&w->inflight) > 1) {
-			/* The ring is full for now: give the slot back. */
-			atomic_store(&r->state, IO_SLOT_FREE);
-			atomic_store(&w->run->blocks[r->block].busy, 0);
-			if (r->write)
-				atomic_store(&w->run->blocks[r->block].maybe,
-				    r->prev_maybe);
-			w->free_reqs[w->n_free++] = r;
-			atomic_fetch_sub(&w->inflight, 1);
+		if (n == 0)
+			errno = EAGAIN;
+		r = w->batch[i];
+		if (errno == EAGAIN && atomic_load(&w->inflight) > nb - (unsigned)i) {
+			/* The ring is full for now: give the rest back. */
+			for (; i < (int)nb; i++)
+				unprepare(w, w->batch[i]);
 			break;
 		}
 		/* Refused outright (EINVAL, EIO...): that is the I/O's result. */
 		r->result = -(int64_t)(errno ? errno : EIO);
 		complete(w, r);
+		n = 1;
 	}
 	if (atomic_load(&w->inflight) == 0)
 		return 0;
@@ -828,6 +880,45 @@ io_run_latency(struct io_run *run, struct hist *out)
 		if (run->workers[i] != NULL)
 			hist_merge(out, &run->workers[i]->lat);
 	pthread_mutex_unlock(&run->lock);
+}
+
+void
+io_run_mark_gap(struct io_run *run)
+{
+	atomic_store_explicit(&run->gap_mark_ns, io_now_ns(),
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&run->gap_epoch, 1, memory_order_release);
+}
+
+uint64_t
+io_run_max_gap_ns(struct io_run *run)
+{
+	struct io_worker	*w;
+	uint64_t		 now = io_now_ns(), epoch, mark, since, gap, max = 0;
+	unsigned		 i, n = atomic_load(&run->nworkers);
+
+	epoch = atomic_load_explicit(&run->gap_epoch, memory_order_acquire);
+	mark = atomic_load_explicit(&run->gap_mark_ns, memory_order_relaxed);
+	for (i = 0; i < n; i++) {
+		if ((w = run->workers[i]) == NULL)
+			continue;
+		since = mark;
+		gap = 0;
+		if (atomic_load_explicit(&w->gap_epoch, memory_order_acquire) ==
+		    epoch) {
+			gap = atomic_load_explicit(&w->max_gap_ns,
+			    memory_order_relaxed);
+			since = atomic_load_explicit(&w->last_done_ns,
+			    memory_order_relaxed);
+		}
+		/* I/O in flight and nothing back since: the stall goes on. */
+		if (atomic_load(&w->inflight) > 0 && now > since &&
+		    now - since > gap)
+			gap = now - since;
+		if (gap > max)
+			max = gap;
+	}
+	return max;
 }
 
 const _Atomic uint64_t *

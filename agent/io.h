@@ -29,8 +29,13 @@ struct io_engine_ops {
 	const char	*name;
 	/* Set up q for up to depth requests in flight on fd. */
 	int		(*init)(struct io_queue *q, unsigned depth, char **cause);
-	/* Start one request; its completion comes back from reap. */
-	int		(*submit)(struct io_queue *q, struct io_req *r);
+	/*
+	 * Start up to n requests (one system call where the engine can);
+	 * their completions come back from reap. Returns how many were
+	 * started, from the front of reqs; -1 with errno when none was.
+	 */
+	int		(*submit)(struct io_queue *q, struct io_req **reqs,
+			    unsigned n);
 	/*
 	 * Wait up to timeout_ns for at least one completion; put up to max
 	 * completed requests in done (result set) and return how many, or -1.
@@ -184,6 +189,16 @@ int		 io_run_verify(struct io_run *, char **cause);
 void		 io_run_totals(struct io_run *, struct io_totals *);
 /* Merged latency of every I/O so far. */
 void		 io_run_latency(struct io_run *, struct hist *);
+
+/*
+ * The stall meter for pseudo-S4: io_run_mark_gap starts a window and
+ * io_run_max_gap_ns gives the largest gap between two completions of one
+ * worker since then (from the mark to the first completion counts), or the
+ * gap still open when a worker has I/O in flight and nothing back. An idle
+ * worker (quiesced, nothing in flight) adds no gap while idle.
+ */
+void		 io_run_mark_gap(struct io_run *);
+uint64_t	 io_run_max_gap_ns(struct io_run *);
 
 /* Acknowledged generation of every block, for --keep's state file. */
 const _Atomic uint64_t *io_run_generations(const struct io_run *, uint64_t *n);

@@ -439,7 +439,7 @@ parse_line(struct proto_reader *r, const char *p, size_t n, struct line *l)
 	l->bad.type = -1;
 	l->bad.answer = true;
 
-	/* jansson would stop at a NUL; say so plainly instead. */
+	/* jansson refuses these too, but names neither the fault nor its place. */
 	if ((name = memchr(p, '\0', n)) != NULL)
 		return refuse(l, &st->malformed, PROTO_E_MALFORMED,
 		    "NUL byte at offset %zu", (size_t)(name - p));

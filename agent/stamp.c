@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "hotsoak/stamp.h"
@@ -125,13 +126,40 @@ mix64(uint64_t z)
 #define GAMMA	0x9e3779b97f4a7c15ULL
 
 /*
- * Word w of a block's payload is mix64(seed + w * GAMMA): a counter, not a
- * chain, so any sector of any generation can be made on its own, and the
- * mixes of neighbouring words run in parallel in the CPU.
+ * Word w of a block's payload is base[w mod 8192] ^ seed ^ (w / 8192) *
+ * GAMMA, where base is one fixed random table and seed is the block's key
+ * from (run, offset, generation). Any word of any generation can be made on
+ * its own, every word of two generations differs (by their seeds' XOR), and
+ * filling a block costs one XOR stream: the payload must not be what slows
+ * a verified hammer down against an unverified one.
  */
+#define BASE_SHIFT	13
+#define BASE_WORDS	(1U << BASE_SHIFT)
+
+static uint64_t		base[BASE_WORDS];
+static pthread_once_t	base_once = PTHREAD_ONCE_INIT;
+
+static void
+base_init(void)
+{
+	uint64_t	x = 0x5eed0f407501a4e1ULL;
+	unsigned	i;
+
+	for (i = 0; i < BASE_WORDS; i++, x += GAMMA)
+		base[i] = mix64(x);
+}
+
+static inline uint64_t
+payload_word(uint64_t seed, size_t w)
+{
+	return base[w & (BASE_WORDS - 1)] ^ seed ^
+	    (uint64_t)(w >> BASE_SHIFT) * GAMMA;
+}
+
 static uint64_t
 payload_seed(uint64_t run_id, uint64_t offset, uint64_t generation)
 {
+	pthread_once(&base_once, base_init);
 	return mix64(mix64(mix64(run_id ^ GAMMA) ^ offset) ^ generation);
 }
 
@@ -139,10 +167,16 @@ payload_seed(uint64_t run_id, uint64_t offset, uint64_t generation)
 static void
 payload_fill(uint8_t *p, uint64_t seed, size_t w, size_t wend)
 {
-	uint64_t	x = seed + w * GAMMA;
+	uint64_t	v;
 
-	for (; w < wend; w++, x += GAMMA)
-		put64(p + w * WORD, mix64(x));
+	for (; w < wend; w++) {
+		v = payload_word(seed, w);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		memcpy(p + w * WORD, &v, sizeof v);	/* vectorizes */
+#else
+		put64(p + w * WORD, v);
+#endif
+	}
 }
 
 /*
@@ -155,12 +189,11 @@ sector_diff(const uint8_t *p, uint64_t seed, size_t s, unsigned limit)
 {
 	size_t		w = s == 0 ? HEADER_WORDS : s * SECTOR_WORDS;
 	size_t		wend = (s + 1) * SECTOR_WORDS;
-	uint64_t	x = seed + w * GAMMA;
 	unsigned	bits = 0;
 
-	for (; w < wend; w++, x += GAMMA) {
+	for (; w < wend; w++) {
 		bits += (unsigned)__builtin_popcountll(get64(p + w * WORD) ^
-		    mix64(x));
+		    payload_word(seed, w));
 		if (bits > limit)
 			break;
 	}

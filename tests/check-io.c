@@ -277,20 +277,23 @@ test_init(struct io_queue *q, unsigned depth, char **cause)
 }
 
 static int
-test_submit(struct io_queue *q, struct io_req *r)
+test_submit(struct io_queue *q, struct io_req **reqs, unsigned nr)
 {
 	struct test_priv	*p = q->priv;
-	unsigned		 n = atomic_fetch_add(&submitted, 1) + 1;
+	unsigned		 i, n;
 
-	if (n == stuck_at) {
-		p->held = r;
-		return 0;
+	for (i = 0; i < nr; i++) {
+		n = atomic_fetch_add(&submitted, 1) + 1;
+		if (n == stuck_at) {
+			p->held = reqs[i];
+			continue;
+		}
+		if (io_engine_sync.submit(&p->inner, &reqs[i], 1) != 1)
+			return i == 0 ? -1 : (int)i;
+		if (n == fail_at)
+			reqs[i]->result = -EIO;
 	}
-	if (io_engine_sync.submit(&p->inner, r) == -1)
-		return -1;
-	if (n == fail_at)
-		r->result = -EIO;
-	return 0;
+	return (int)nr;
 }
 
 static int
