@@ -2,19 +2,28 @@
  * test: parses the command line and starts standalone or linked mode. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hotsoak/units.h"
+#include "agent.h"
+#include "log.h"
 #include "standalone.h"
+#include "topo.h"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: hotsoak-agent --standalone --target PATH --size SIZE "
+	    "usage: hotsoak-agent --channel SPEC [--token-file FILE] [--root DIR]\n"
+	    "           [--kmsg PATH|none] [--log-level LEVEL]\n"
+	    "       hotsoak-agent --standalone --target PATH --size SIZE "
 	    "--seconds N [options] [--json]\n"
 	    "       hotsoak-agent --standalone --verify-only --target PATH "
 	    "--size SIZE [--block-size SIZE] [--seed N] [--state FILE] [--json]\n"
@@ -36,7 +45,16 @@ usage(FILE *f)
 	    "  --state FILE        where --keep writes and --verify-only reads state\n"
 	    "  --verify-only       re-read a kept target and check every block\n"
 	    "  --json              print the summary as JSON\n"
-	    "exit: 0 no findings, 1 findings, 2 usage or setup error\n");
+	    "exit: 0 no findings, 1 findings, 2 usage or setup error\n"
+	    "\n"
+	    "linked mode (driven by hotsoakd):\n"
+	    "  --channel SPEC      unix:PATH, tcp:HOST:PORT, virtio:NAME (a\n"
+	    "                      virtio-serial port by name), dev:PATH or /PATH\n"
+	    "  --token-file FILE   the hello's token (else $HOTSOAK_TOKEN)\n"
+	    "  --root DIR          prefix of /sys, /proc and /dev (tests)\n"
+	    "  --kmsg PATH|none    kernel log to watch (/dev/kmsg)\n"
+	    "  --log-level LEVEL   error, warn, info (default) or debug\n"
+	    "exit: 0 after SIGTERM or SIGINT, 2 on a usage or setup error\n");
 }
 
 static int
@@ -80,7 +98,8 @@ enum {
 	OPT_TARGET = 256, OPT_SIZE, OPT_SECONDS, OPT_BLOCK_SIZE, OPT_QUEUE_DEPTH,
 	OPT_WORKERS, OPT_READ_PERCENT, OPT_SEQUENTIAL, OPT_SEED, OPT_IO_TIMEOUT,
 	OPT_ENGINE, OPT_BUFFERED, OPT_NO_VERIFY, OPT_NO_FILL, OPT_NO_FINAL,
-	OPT_KEEP, OPT_STATE, OPT_VERIFY_ONLY, OPT_JSON, OPT_STANDALONE, OPT_HELP
+	OPT_KEEP, OPT_STATE, OPT_VERIFY_ONLY, OPT_JSON, OPT_STANDALONE, OPT_HELP,
+	OPT_CHANNEL, OPT_TOKEN_FILE, OPT_ROOT, OPT_KMSG, OPT_LOG_LEVEL
 };
 
 static const struct option longopts[] = {
@@ -105,12 +124,94 @@ static const struct option longopts[] = {
 	{ "verify-only", no_argument, NULL, OPT_VERIFY_ONLY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "channel", required_argument, NULL, OPT_CHANNEL },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "kmsg", required_argument, NULL, OPT_KMSG },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* The token file's content without its trailing blanks; NULL on error. */
+static char *
+read_token(const char *path)
+{
+	char	buf[4096];
+	ssize_t	n;
+	size_t	len = 0;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "hotsoak-agent: --token-file %s: %s\n", path,
+		    strerror(errno));
+		return NULL;
+	}
+	while (len < sizeof buf - 1 &&
+	    (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if (len == sizeof buf - 1) {
+		fprintf(stderr, "hotsoak-agent: --token-file %s: too long\n",
+		    path);
+		return NULL;
+	}
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+	    buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		len--;
+	buf[len] = '\0';
+	return strdup(buf);
+}
+
+static struct agent *the_agent;
+
+static void
+on_signal(int sig)
+{
+	if (the_agent != NULL)
+		agent_request_stop(the_agent);
+}
+
+/* Linked mode: the agent driven by hotsoakd until SIGTERM or SIGINT. */
+static int
+linked_main(struct agent_opts *ao, const char *token_file)
+{
+	struct sigaction	 sa;
+	char			*token = NULL, *cause = NULL;
+	int			 rc;
+
+	if (token_file != NULL) {
+		if ((token = read_token(token_file)) == NULL)
+			return 2;
+		ao->token = token;
+	} else
+		ao->token = getenv("HOTSOAK_TOKEN");
+	ao->uevent_fd = TOPO_WATCH_NETLINK;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	if ((the_agent = agent_new(ao, &cause)) == NULL) {
+		fprintf(stderr, "hotsoak-agent: %s\n", cause ? cause : "?");
+		free(cause);
+		free(token);
+		return 2;
+	}
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	rc = agent_run(the_agent);
+	agent_free(the_agent);
+	the_agent = NULL;
+	free(token);
+	return rc;
+}
 
 int
 main(int argc, char **argv)
 {
+	struct agent_opts	 ao;
+	const char		*token_file = NULL;
+	int			 level;
 	struct standalone_opts	 o;
 	uint64_t		 v;
 	char			*cause = NULL;
@@ -118,6 +219,8 @@ main(int argc, char **argv)
 	int			 ch, standalone = 0;
 
 	memset(&o, 0, sizeof o);
+	memset(&ao, 0, sizeof ao);
+	ao.kmsg = "/dev/kmsg";
 	o.block_size = 4096;
 	o.queue_depth = 4;
 	o.read_percent = 50;
@@ -216,6 +319,26 @@ main(int argc, char **argv)
 		case OPT_JSON:
 			o.json = true;
 			break;
+		case OPT_CHANNEL:
+			ao.channel = optarg;
+			break;
+		case OPT_TOKEN_FILE:
+			token_file = optarg;
+			break;
+		case OPT_ROOT:
+			ao.root = optarg;
+			break;
+		case OPT_KMSG:
+			ao.kmsg = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			if ((level = log_level_find(optarg)) == -1) {
+				fprintf(stderr, "hotsoak-agent: --log-level: `%s` is "
+				    "not error, warn, info or debug\n", optarg);
+				return 2;
+			}
+			log_set_level((enum log_level)level);
+			break;
 		case OPT_HELP:
 		case 'h':
 			usage(stdout);
@@ -225,10 +348,13 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || !standalone) {
+	if (optind != argc || (standalone && ao.channel != NULL) ||
+	    (!standalone && ao.channel == NULL)) {
 		usage(stderr);
 		return 2;
 	}
+	if (!standalone)
+		return linked_main(&ao, token_file);
 	if (o.target == NULL || o.size == 0) {
 		fprintf(stderr, "hotsoak-agent: --target and --size are required\n");
 		return 2;

@@ -173,6 +173,14 @@ available_bytes(void)
 	return ((uint64_t)si.freeram + si.bufferram) * si.mem_unit;
 }
 
+uint64_t
+memx_max_bytes(void)
+{
+	uint64_t	avail = available_bytes();
+
+	return avail > MEMX_RESERVE ? avail - MEMX_RESERVE : 0;
+}
+
 int
 memx_run(uint64_t bytes, uint64_t seed, struct memx_result *r, char **cause)
 {

@@ -55,6 +55,9 @@ struct memx_result {
 int	memx_run(uint64_t bytes, uint64_t seed, struct memx_result *,
 	    char **cause);
 
+/* The most memx_run accepts now: available memory less MEMX_RESERVE, or 0. */
+uint64_t memx_max_bytes(void);
+
 /*
  * The halves of a pass, for tests that damage memory in between and for
  * callers with their own memory. buf is 8-byte aligned; a tail of len

@@ -288,6 +288,43 @@ START_TEST(merge)
 }
 END_TEST
 
+START_TEST(delta)
+{
+	uint64_t	s = 11, v, lo = UINT64_MAX, hi = 0, sum = 0;
+	int		i;
+
+	/* h runs on; h2 is a copy taken halfway; h3 has only the second half. */
+	for (i = 0; i < 20000; i++)
+		hist_record(&h, latency(&s));
+	hist_snapshot(&h2, &h);
+	for (i = 0; i < 20000; i++) {
+		v = latency(&s) + 5000000;	/* the interval is slower */
+		hist_record(&h, v);
+		hist_record(&h3, v);
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+		sum += v;
+	}
+	hist_delta(&h4, &h, &h2);
+	ck_assert_uint_eq(hist_count(&h4), 20000);
+	ck_assert(memcmp(h4.counts, h3.counts, sizeof h3.counts) == 0);
+	ck_assert_uint_eq(hist_percentile(&h4, 50), hist_percentile(&h3, 50));
+	ck_assert_uint_eq(hist_percentile(&h4, 99), hist_percentile(&h3, 99));
+	/* The max is the run's max here; the min is its bucket's floor. */
+	ck_assert_uint_eq(hist_max(&h4), hi);
+	ck_assert_uint_le(hist_min(&h4), lo);
+	ck_assert_uint_ge(hist_min(&h4), lo - lo / 32);
+	ck_assert_uint_eq(atomic_load(&h4.sum), sum);
+
+	/* Nothing new: an empty interval. */
+	hist_snapshot(&h2, &h);
+	hist_delta(&h4, &h, &h2);
+	ck_assert_uint_eq(hist_count(&h4), 0);
+	ck_assert_uint_eq(hist_max(&h4), 0);
+	ck_assert_uint_eq(hist_min(&h4), 0);
+}
+END_TEST
+
 START_TEST(to_json)
 {
 	json_t	*j;
@@ -418,6 +455,7 @@ main(void)
 	tcase_add_test(tc, max_exact);
 	tcase_add_test(tc, extremes);
 	tcase_add_test(tc, merge);
+	tcase_add_test(tc, delta);
 	tcase_add_test(tc, to_json);
 	tcase_add_test(tc, threads);
 	suite_add_tcase(s, tc);

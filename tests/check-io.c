@@ -251,6 +251,47 @@ START_TEST(quiesce_drains)
 }
 END_TEST
 
+START_TEST(stall_meter)
+{
+	struct io_config	 c;
+	struct seen		 s;
+	struct io_run		*run;
+	struct timespec		 nap = { 0, 100000000 }, hold = { 0, 300000000 };
+	uint64_t		 drain, gap;
+	unsigned		 at_start;
+	char			*cause = NULL;
+
+	config(&c, &s);
+	c.direct = false;
+	run = io_run_new(&c, &cause);
+	ck_assert_msg(run != NULL, "%s", cause);
+	ck_assert_int_eq(io_run_fill(run, &cause), 0);
+	ck_assert_int_eq(io_run_start(run, &cause), 0);
+	nanosleep(&nap, NULL);
+	/* I/O flowing: no gap worth the name. */
+	io_run_mark_gap(run);
+	nanosleep(&nap, NULL);
+	gap = io_run_max_gap_ns(run);
+	ck_assert_uint_lt(gap, 50000000ULL);
+	/* 300ms with nothing completing, then I/O again: a 300ms stall. */
+	io_run_mark_gap(run);
+	ck_assert_int_eq(io_run_quiesce(run, 5000000000ULL, &drain, &at_start), 0);
+	nanosleep(&hold, NULL);
+	/* Quiesced with nothing in flight: idle, not stalled (yet). */
+	ck_assert_uint_lt(io_run_max_gap_ns(run), 100000000ULL);
+	io_run_resume(run);
+	nanosleep(&nap, NULL);
+	gap = io_run_max_gap_ns(run);
+	ck_assert_uint_ge(gap, 290000000ULL);
+	ck_assert_uint_lt(gap, 1000000000ULL);
+	/* A new mark starts over. */
+	io_run_mark_gap(run);
+	nanosleep(&nap, NULL);
+	ck_assert_uint_lt(io_run_max_gap_ns(run), 50000000ULL);
+	io_run_free(run);
+}
+END_TEST
+
 /*
  * A test engine over sync: request number `stuck_at` is never completed
  * (held forever, as a hung device would), and `fail_at` completes with EIO.
@@ -431,6 +472,7 @@ main(void)
 	tcase_add_test(tc, hammer_runs_clean);
 	tcase_add_test(tc, per_cpu_workers);
 	tcase_add_test(tc, quiesce_drains);
+	tcase_add_test(tc, stall_meter);
 	tcase_add_test(tc, stuck_io_times_out);
 	tcase_add_test(tc, io_error_reported);
 	tcase_add_test(tc, bad_config_refused);

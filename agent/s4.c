@@ -1,0 +1,258 @@
+/* s4.c: the agent's part in a hot replace: the application-level quiesce
+ * (hold new I/O, drain) and the guest's pseudo-S4, the hibernation test
+ * mode, driven from a helper thread while the workload keeps issuing I/O. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent-int.h"
+#include "log.h"
+
+#define S4_SETTLE_MS	1000	/* after the cycle, wait this long for I/O to move */
+
+/* Test levels of /sys/power/pm_test that suspend devices and write no image. */
+static const char *const s4_levels[] = {
+	"freezer", "devices", "platform", "processors", "core", NULL
+};
+
+/* quiesce */
+
+static void *
+quiesce_main(void *arg)
+{
+	struct agent_job	*j = arg;
+	struct io_totals	 t;
+	uint64_t		 drain_ns = 0;
+	unsigned		 at_start = 0;
+
+	j->rc = io_run_quiesce(j->run, j->timeout_ms * MS_NS, &drain_ns,
+	    &at_start);
+	if (j->rc == 0) {
+		j->result = json_pack("{s:I, s:i}", "drained_ms",
+		    (json_int_t)(drain_ns / MS_NS), "inflight_at_start",
+		    (int)at_start);
+		return NULL;
+	}
+	io_run_totals(j->run, &t);
+	j->code = PROTO_E_FAILED;
+	if (asprintf(&j->cause, "drain timed out after %llu ms (%u in flight)",
+	    (unsigned long long)(drain_ns / MS_NS), t.inflight) == -1)
+		j->cause = NULL;
+	return NULL;
+}
+
+enum agent_req_result
+s4_quiesce(struct agent *a, const struct link_req *req, const json_t *obj)
+{
+	struct agent_job	*j;
+
+	if (a->run == NULL) {
+		link_error(a->link, req, PROTO_E_BUSY, "no workload is running");
+		return AGENT_REQ_DONE;
+	}
+	if ((j = calloc(1, sizeof *j)) == NULL) {
+		link_error(a->link, req, PROTO_E_FAILED, "out of memory");
+		return AGENT_REQ_DONE;
+	}
+	j->kind = AGENT_JOB_QUIESCE;
+	j->req = *req;
+	j->run = a->run;
+	j->timeout_ms = (uint64_t)json_integer_value(json_object_get(obj,
+	    "timeout_ms"));
+	if (agent_job_launch(a, j, quiesce_main) == -1) {
+		link_error(a->link, req, PROTO_E_FAILED, "cannot start a thread: "
+		    "%s", strerror(errno));
+		agent_job_free(j);
+		return AGENT_REQ_DONE;
+	}
+	return AGENT_REQ_WAIT;
+}
+
+void
+s4_quiesce_done(struct agent *a, struct agent_job *j)
+{
+	/* Timed out or not, the engine holds new I/O until resume. */
+	agent_set_state(a, AGENT_QUIESCED);
+	if (j->answered)
+		return;
+	j->answered = true;
+	if (j->rc == 0) {
+		link_reply(a->link, &j->req, j->result);
+		j->result = NULL;
+	} else
+		link_error(a->link, &j->req, j->code, "%s", j->cause ? j->cause :
+		    "drain timed out");
+}
+
+/* pseudo-S4 */
+
+/*
+ * One write(2) of value to <root>/<rel>, never creating it: sysfs acts on
+ * each write. -1 with *cause naming the path and the errno text.
+ */
+static int
+sysfs_write(const char *root, const char *rel, const char *value,
+    char **cause)
+{
+	char	path[4096];
+	size_t	len = strlen(value);
+	ssize_t	n;
+	int	fd, err;
+
+	snprintf(path, sizeof path, "%s/%s", strcmp(root, "/") ? root : "",
+	    rel);
+	/* O_TRUNC: sysfs ignores it; a fake tree's plain file needs it. */
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) == -1)
+		goto fail;
+	do
+		n = write(fd, value, len);
+	while (n == -1 && errno == EINTR);
+	if (n >= 0 && (size_t)n != len) {
+		n = -1;
+		errno = EIO;
+	}
+	err = errno;
+	if (close(fd) == -1 && n != -1) {
+		n = -1;
+		err = errno;
+	}
+	errno = err;
+	if (n != -1)
+		return 0;
+fail:
+	if (asprintf(cause, "%s: %s", path, strerror(errno)) == -1)
+		*cause = NULL;
+	return -1;
+}
+
+static void *
+s4_main(void *arg)
+{
+	struct agent_job	*j = arg;
+	struct io_totals	 before, at_return, t;
+	uint64_t		 t0, t1, stall = 0, settle_end;
+	char			*ignored = NULL, *reset = NULL;
+	struct timespec		 nap = { 0, 1000000 };
+	int			 rc;
+
+	j->rc = -1;
+	j->code = PROTO_E_FAILED;
+	memset(&before, 0, sizeof before);
+	memset(&t, 0, sizeof t);
+	if (j->run != NULL) {
+		io_run_totals(j->run, &before);
+		io_run_mark_gap(j->run);
+	}
+	/* platform: the hibernation mode with the firmware's hooks; optional. */
+	if (sysfs_write(j->root, "sys/power/disk", "platform", &ignored) == -1)
+		log_debug("pseudo-S4: %s (ignored)", ignored);
+	free(ignored);
+	if (sysfs_write(j->root, "sys/power/pm_test", j->level, &j->cause) == -1)
+		return NULL;
+	log_info("pseudo-S4: entering at level %s", j->level);
+	t0 = io_now_ns();
+	/* Returns after the cycle: ~5 s of the kernel's test delay and the work. */
+	rc = sysfs_write(j->root, "sys/power/state", "disk", &j->cause);
+	t1 = io_now_ns();
+	/* Leave the test mode whatever happened, or the next hibernation is a test. */
+	if (sysfs_write(j->root, "sys/power/pm_test", "none", &reset) == -1 &&
+	    rc == 0) {
+		j->cause = reset;
+		reset = NULL;
+		rc = -1;
+	}
+	free(reset);
+	if (rc == -1)
+		return NULL;
+	if (j->run != NULL) {
+		/* The stall lasts until I/O completes again: wait for that. */
+		io_run_totals(j->run, &at_return);
+		settle_end = io_now_ns() + S4_SETTLE_MS * MS_NS;
+		do {
+			io_run_totals(j->run, &t);
+			if (t.ios > at_return.ios || t.inflight == 0)
+				break;
+			nanosleep(&nap, NULL);
+		} while (io_now_ns() < settle_end);
+		stall = io_run_max_gap_ns(j->run);
+		io_run_totals(j->run, &t);
+	}
+	j->rc = 0;
+	j->result = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b}",
+	    "level", j->level,
+	    "kernel_ms", (json_int_t)((t1 - t0) / MS_NS),
+	    "stall_ms", (json_int_t)(stall / MS_NS),
+	    "io_timeouts", (json_int_t)(t.timeouts - before.timeouts),
+	    "io_errors", (json_int_t)(t.errors - before.errors),
+	    "ios", (json_int_t)(t.ios - before.ios),
+	    "io", j->run != NULL);
+	log_info("pseudo-S4: back after %llu ms, I/O stalled %llu ms",
+	    (unsigned long long)((t1 - t0) / MS_NS),
+	    (unsigned long long)(stall / MS_NS));
+	return NULL;
+}
+
+enum agent_req_result
+s4_pseudo(struct agent *a, const struct link_req *req, const json_t *obj)
+{
+	const char		*level = json_string_value(json_object_get(obj,
+				    "level"));
+	struct agent_job	*j;
+	size_t			 i;
+
+	for (i = 0; s4_levels[i] != NULL; i++)
+		if (strcmp(s4_levels[i], level) == 0)
+			break;
+	if (s4_levels[i] == NULL) {
+		link_error(a->link, req, PROTO_E_BAD_FIELD, "pseudo_s4: `level` "
+		    "must be one of freezer, devices, platform, processors, core "
+		    "(a test level: no image is written)");
+		return AGENT_REQ_DONE;
+	}
+	if ((j = calloc(1, sizeof *j)) == NULL) {
+		link_error(a->link, req, PROTO_E_FAILED, "out of memory");
+		return AGENT_REQ_DONE;
+	}
+	j->kind = AGENT_JOB_PSEUDO_S4;
+	j->req = *req;
+	j->run = a->run;
+	j->root = a->root;
+	snprintf(j->level, sizeof j->level, "%s", level);
+	j->timeout_ms = (uint64_t)json_integer_value(json_object_get(obj,
+	    "timeout_ms"));
+	if (j->timeout_ms > 0)
+		j->deadline_ns = io_now_ns() + j->timeout_ms * MS_NS;
+	if (agent_job_launch(a, j, s4_main) == -1) {
+		link_error(a->link, req, PROTO_E_FAILED, "cannot start a thread: "
+		    "%s", strerror(errno));
+		agent_job_free(j);
+		return AGENT_REQ_DONE;
+	}
+	agent_set_state(a, AGENT_S4);
+	return AGENT_REQ_WAIT;
+}
+
+void
+s4_done(struct agent *a, struct agent_job *j)
+{
+	agent_set_state(a, j->prev_state);
+	if (j->answered) {
+		log_info("pseudo-S4 %llu finished after its answer: %s",
+		    (unsigned long long)j->req.id, j->rc == 0 ? "done" :
+		    j->cause ? j->cause : "failed");
+		return;
+	}
+	j->answered = true;
+	if (j->rc == 0) {
+		link_reply(a->link, &j->req, j->result);
+		j->result = NULL;
+	} else
+		link_error(a->link, &j->req, j->code, "%s", j->cause ? j->cause :
+		    "failed");
+}
