@@ -16,6 +16,7 @@
 
 #include "agent-int.h"
 #include "log.h"
+#include "hotsoak/util.h"
 
 const char *const agent_state_names[AGENT_STATE_COUNT] = {
 	[AGENT_IDLE] = "idle",
@@ -23,21 +24,6 @@ const char *const agent_state_names[AGENT_STATE_COUNT] = {
 	[AGENT_QUIESCED] = "quiesced",
 	[AGENT_S4] = "s4",
 };
-
-static int	fail(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-	return -1;
-}
 
 static void
 wake(struct agent *a)
@@ -163,13 +149,13 @@ agent_new(const struct agent_opts *o, char **cause)
 	*cause = NULL;
 	/* The handler table must cover every request the protocol sends us. */
 	if (agent_req_missing() != NULL) {
-		fail(cause, "no handler for %s requests", agent_req_missing());
+		cause_set(cause, "no handler for %s requests", agent_req_missing());
 		if (o->uevent_fd >= 0)
 			close(o->uevent_fd);
 		return NULL;
 	}
 	if ((a = calloc(1, sizeof *a)) == NULL) {
-		fail(cause, "%s", strerror(ENOMEM));
+		cause_set(cause, "%s", strerror(ENOMEM));
 		if (o->uevent_fd >= 0)
 			close(o->uevent_fd);
 		return NULL;
@@ -186,16 +172,16 @@ agent_new(const struct agent_opts *o, char **cause)
 	if ((a->root = strdup(o->root ? o->root : "/")) == NULL ||
 	    (o->kmsg != NULL && (a->kmsg_path = strdup(o->kmsg)) == NULL) ||
 	    (a->topo_changes = json_array()) == NULL) {
-		fail(cause, "%s", strerror(ENOMEM));
+		cause_set(cause, "%s", strerror(ENOMEM));
 		goto err;
 	}
 	report_init(a);
 	if (a->rep.prev_hist == NULL || a->rep.late == NULL) {
-		fail(cause, "%s", strerror(ENOMEM));
+		cause_set(cause, "%s", strerror(ENOMEM));
 		goto err;
 	}
 	if ((a->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
-		fail(cause, "eventfd: %s", strerror(errno));
+		cause_set(cause, "eventfd: %s", strerror(errno));
 		goto err;
 	}
 	if ((ch = channel_new(o->channel, a->root, cause)) == NULL)
@@ -208,7 +194,7 @@ agent_new(const struct agent_opts *o, char **cause)
 	if ((boot_id = read_line(a->root, "proc/sys/kernel/random/boot_id")) ==
 	    NULL) {
 		channel_free(ch);
-		fail(cause, "%s", strerror(ENOMEM));
+		cause_set(cause, "%s", strerror(ENOMEM));
 		goto err;
 	}
 	id.token = o->token;
@@ -290,7 +276,7 @@ on_up(void *arg, bool resumed)
 	struct agent	*a = arg;
 
 	/* The daemon hears from us at once, not a heartbeat later. */
-	a->next_heartbeat_ns = io_now_ns();
+	a->next_heartbeat_ns = clock_mono_ns();
 }
 
 static const struct link_cb agent_link_cb = {
@@ -404,7 +390,7 @@ shut_down(struct agent *a)
 	if (a->run != NULL) {
 		io_run_stop(a->run);
 		drain_events(a);
-		report_send(a, io_now_ns());
+		report_send(a, clock_mono_ns());
 		io_run_free(a->run);
 		a->run = NULL;
 		a->next_report_ns = 0;
@@ -424,11 +410,11 @@ agent_run(struct agent *a)
 	short		events;
 	int		n, timeout, ilink, itopo, ikmsg, fd;
 
-	a->start_ns = io_now_ns();
+	a->start_ns = clock_mono_ns();
 	a->next_heartbeat_ns = a->start_ns + a->cfg.heartbeat_ms * MS_NS;
 	log_info("linked mode on %s", link_channel(a->link));
 	while (!atomic_load(&a->stop)) {
-		now = io_now_ns();
+		now = clock_mono_ns();
 		timers(a, now);
 		link_flush(a->link, now);
 
@@ -451,14 +437,14 @@ agent_run(struct agent *a)
 			pfd[n].fd = kmsg_fd(a->kmsg);
 			pfd[n++].events = POLLIN;
 		}
-		timeout = poll_timeout(a, io_now_ns());
+		timeout = poll_timeout(a, clock_mono_ns());
 		if (poll(pfd, (nfds_t)n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_warn("poll");
 			break;
 		}
-		now = io_now_ns();
+		now = clock_mono_ns();
 		if (pfd[0].revents & POLLIN)
 			(void)!read(a->wake_fd, &buf, sizeof buf);
 		drain_events(a);

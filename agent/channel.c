@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "hotsoak/util.h"
 
 #define VIRTIO_PORTS	"sys/class/virtio-ports"
 #define PORT_NAME_MAX	256	/* a virtio-serial port name, newline included */
@@ -40,21 +41,6 @@ struct channel {
 	char			*last_error;	/* tcp: why the last address failed */
 };
 
-static int	fail(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-	return -1;
-}
-
 static int
 parse_tcp(struct channel *ch, const char *rest, char **cause)
 {
@@ -63,26 +49,26 @@ parse_tcp(struct channel *ch, const char *rest, char **cause)
 	long		 port;
 
 	if (colon == NULL || colon == rest || colon[1] == '\0')
-		return fail(cause, "channel `tcp:%s`: expected tcp:HOST:PORT", rest);
+		return cause_set(cause, "channel `tcp:%s`: expected tcp:HOST:PORT", rest);
 	for (p = colon + 1; *p != '\0'; p++)
 		if (*p < '0' || *p > '9')
-			return fail(cause, "channel `tcp:%s`: port `%s` is not a "
+			return cause_set(cause, "channel `tcp:%s`: port `%s` is not a "
 			    "number", rest, colon + 1);
 	port = strtol(colon + 1, NULL, 10);
 	if (port < 1 || port > 65535 || strlen(colon + 1) > 5)
-		return fail(cause, "channel `tcp:%s`: port must be 1 to 65535",
+		return cause_set(cause, "channel `tcp:%s`: port must be 1 to 65535",
 		    rest);
 	hlen = (size_t)(colon - rest);
 	/* [::1]:80: the brackets are only there to be read. */
 	if (rest[0] == '[') {
 		if (hlen < 3 || rest[hlen - 1] != ']')
-			return fail(cause, "channel `tcp:%s`: unbalanced `[`", rest);
+			return cause_set(cause, "channel `tcp:%s`: unbalanced `[`", rest);
 		rest++;
 		hlen -= 2;
 	}
 	if ((ch->host = strndup(rest, hlen)) == NULL ||
 	    (ch->port = strdup(colon + 1)) == NULL)
-		return fail(cause, "%s", strerror(ENOMEM));
+		return cause_set(cause, "%s", strerror(ENOMEM));
 	return 0;
 }
 
@@ -97,7 +83,7 @@ channel_new(const char *spec, const char *root, char **cause)
 	if ((ch = calloc(1, sizeof *ch)) == NULL ||
 	    (ch->spec = strdup(spec)) == NULL ||
 	    (ch->root = strdup(root != NULL ? root : "/")) == NULL) {
-		fail(cause, "%s", strerror(ENOMEM));
+		cause_set(cause, "%s", strerror(ENOMEM));
 		channel_free(ch);
 		return NULL;
 	}
@@ -106,11 +92,11 @@ channel_new(const char *spec, const char *root, char **cause)
 		rest = spec + 5;
 		if (*rest == '\0' || strlen(rest) >=
 		    sizeof(((struct sockaddr_un *)NULL)->sun_path))
-			rc = fail(cause, "channel `%s`: the socket path must be 1 "
+			rc = cause_set(cause, "channel `%s`: the socket path must be 1 "
 			    "to %zu bytes", spec,
 			    sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
 		else if ((ch->path = strdup(rest)) == NULL)
-			rc = fail(cause, "%s", strerror(ENOMEM));
+			rc = cause_set(cause, "%s", strerror(ENOMEM));
 	} else if (strncmp(spec, "tcp:", 4) == 0) {
 		ch->kind = CHANNEL_TCP;
 		rc = parse_tcp(ch, spec + 4, cause);
@@ -119,20 +105,20 @@ channel_new(const char *spec, const char *root, char **cause)
 		rest = spec + 7;
 		if (*rest == '\0' || strchr(rest, '\n') != NULL ||
 		    strlen(rest) >= PORT_NAME_MAX)
-			rc = fail(cause, "channel `%s`: expected virtio:NAME, such "
+			rc = cause_set(cause, "channel `%s`: expected virtio:NAME, such "
 			    "as virtio:org.hotsoak.agent", spec);
 		else if ((ch->path = strdup(rest)) == NULL)
-			rc = fail(cause, "%s", strerror(ENOMEM));
+			rc = cause_set(cause, "%s", strerror(ENOMEM));
 	} else if (strncmp(spec, "dev:", 4) == 0 || spec[0] == '/') {
 		ch->kind = CHANNEL_DEV;
 		rest = spec[0] == '/' ? spec : spec + 4;
 		if (rest[0] != '/')
-			rc = fail(cause, "channel `%s`: the device path must be "
+			rc = cause_set(cause, "channel `%s`: the device path must be "
 			    "absolute", spec);
 		else if ((ch->path = strdup(rest)) == NULL)
-			rc = fail(cause, "%s", strerror(ENOMEM));
+			rc = cause_set(cause, "%s", strerror(ENOMEM));
 	} else
-		rc = fail(cause, "channel `%s`: expected unix:PATH, tcp:HOST:PORT, "
+		rc = cause_set(cause, "channel `%s`: expected unix:PATH, tcp:HOST:PORT, "
 		    "virtio:NAME, dev:PATH or an absolute device path", spec);
 	if (rc == -1) {
 		channel_free(ch);
@@ -223,9 +209,9 @@ channel_virtio_find(const char *root, const char *name, char *path,
 	int		 found = 0;
 
 	if (root_join(dir, sizeof dir, root, VIRTIO_PORTS) == -1)
-		return fail(cause, "%s: %s", VIRTIO_PORTS, strerror(errno));
+		return cause_set(cause, "%s: %s", VIRTIO_PORTS, strerror(errno));
 	if ((d = opendir(dir)) == NULL)
-		return fail(cause, "no virtio-serial port `%s`: %s: %s", name,
+		return cause_set(cause, "no virtio-serial port `%s`: %s: %s", name,
 		    dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
@@ -236,14 +222,14 @@ channel_virtio_find(const char *root, const char *name, char *path,
 		snprintf(rel, sizeof rel, "dev/%s", de->d_name);
 		if (root_join(path, len, root, rel) == -1) {
 			closedir(d);
-			return fail(cause, "%s: %s", rel, strerror(errno));
+			return cause_set(cause, "%s: %s", rel, strerror(errno));
 		}
 		found = 1;
 		break;
 	}
 	closedir(d);
 	if (!found)
-		return fail(cause, "no virtio-serial port is named `%s` (%s/*/name)",
+		return cause_set(cause, "no virtio-serial port is named `%s` (%s/*/name)",
 		    name, dir);
 	return 0;
 }
@@ -261,10 +247,10 @@ open_device(const char *path, char **cause)
 	int		 fd;
 
 	if ((fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) == -1)
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return cause_set(cause, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) == -1 || !S_ISCHR(st.st_mode)) {
 		close(fd);
-		return fail(cause, "%s: not a character device", path);
+		return cause_set(cause, "%s: not a character device", path);
 	}
 	if (isatty(fd) && tcgetattr(fd, &t) == 0) {
 		cfmakeraw(&t);
@@ -291,10 +277,10 @@ connect_unix(const struct channel *ch, char **cause)
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
-		return fail(cause, "socket: %s", strerror(errno));
+		return cause_set(cause, "socket: %s", strerror(errno));
 	/* A unix connect completes or fails at once (EAGAIN: backlog full). */
 	if (connect(fd, (struct sockaddr *)&sun, slen) == -1) {
-		fail(cause, "connect %s: %s", ch->path, strerror(errno));
+		cause_set(cause, "connect %s: %s", ch->path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -336,7 +322,7 @@ connect_tcp(struct channel *ch, bool *pending, char **cause)
 		hints.ai_flags = AI_NUMERICSERV;
 		if ((rc = getaddrinfo(ch->host, ch->port, &hints, &ch->ai)) != 0) {
 			ch->ai = NULL;
-			return fail(cause, "%s: %s", ch->host,
+			return cause_set(cause, "%s: %s", ch->host,
 			    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		}
 		ch->next = ch->ai;
@@ -365,7 +351,7 @@ connect_tcp(struct channel *ch, bool *pending, char **cause)
 		tcp_note(ch, ai, errno);
 		close(fd);
 	}
-	fail(cause, "%s", ch->last_error != NULL ? ch->last_error :
+	cause_set(cause, "%s", ch->last_error != NULL ? ch->last_error :
 	    "no address to connect to");
 	tcp_reset(ch);
 	return -1;
@@ -392,7 +378,7 @@ channel_connect(struct channel *ch, bool *pending, char **cause)
 	case CHANNEL_DEV:
 		return open_device(ch->path, cause);
 	}
-	return fail(cause, "bad channel kind");
+	return cause_set(cause, "bad channel kind");
 }
 
 int
@@ -410,6 +396,6 @@ channel_finish(struct channel *ch, int fd, char **cause)
 	if (asprintf(&ch->last_error, "connect %s port %s: %s", ch->host,
 	    ch->port, strerror(err)) == -1)
 		ch->last_error = NULL;
-	return fail(cause, "%s", ch->last_error != NULL ? ch->last_error :
+	return cause_set(cause, "%s", ch->last_error != NULL ? ch->last_error :
 	    strerror(err));
 }

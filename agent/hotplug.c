@@ -11,6 +11,7 @@
 
 #include "agent-int.h"
 #include "log.h"
+#include "hotsoak/util.h"
 
 #define CHANGES_MAX	64	/* changes read per call */
 
@@ -27,7 +28,7 @@ hotplug_open(struct agent *a, int uevent_fd)
 	if (topo_watch_why_polling(a->topo) != NULL)
 		log_info("topology: rescanning sysfs every %d ms (%s)",
 		    TOPO_WATCH_RESCAN_MS, topo_watch_why_polling(a->topo));
-	a->next_rescan_ns = io_now_ns() + (topo_watch_fd(a->topo) == -1 ?
+	a->next_rescan_ns = clock_mono_ns() + (topo_watch_fd(a->topo) == -1 ?
 	    TOPO_WATCH_RESCAN_MS : AGENT_RESCAN_MS) * MS_NS;
 }
 
@@ -193,7 +194,7 @@ handle_changes(struct agent *a, const struct topo_change *c, size_t n,
 	if (cpus) {
 		if (topo_online_cpus(a->root, &onlined, &cause) == -1)
 			log_warnx("online CPUs: %s", cause ? cause : "?");
-		mark_onlined(cpu_added, n, c, io_wall_ns(), cause);
+		mark_onlined(cpu_added, n, c, clock_wall_ns(), cause);
 		free(cause);
 		cause = NULL;
 		want_rescan = true;
@@ -202,7 +203,7 @@ handle_changes(struct agent *a, const struct topo_change *c, size_t n,
 		if (topo_online_memory(a->root, a->cfg.memory_state, &onlined,
 		    &cause) == -1)
 			log_warnx("online memory: %s", cause ? cause : "?");
-		mark_onlined(mem_added, n, c, io_wall_ns(), cause);
+		mark_onlined(mem_added, n, c, clock_wall_ns(), cause);
 		free(cause);
 		want_rescan = true;
 	}
@@ -210,7 +211,7 @@ handle_changes(struct agent *a, const struct topo_change *c, size_t n,
 		hotplug_memx_start(a, (uint64_t)mem_new *
 		    topo_watch_snapshot(a->topo)->mem_block_size, "hot-add");
 	if (json_array_size(a->topo_changes) > 0 && a->topo_due_ns == 0)
-		a->topo_due_ns = io_now_ns() + AGENT_TOPO_DEBOUNCE_MS * MS_NS;
+		a->topo_due_ns = clock_mono_ns() + AGENT_TOPO_DEBOUNCE_MS * MS_NS;
 	/* What onlining changed, read back now (the kernel's uevents may follow). */
 	if (want_rescan && depth < 2)
 		rescan(a, depth + 1);
@@ -229,7 +230,7 @@ hotplug_read(struct agent *a)
 			    "instead", cause ? cause : "?", TOPO_WATCH_RESCAN_MS);
 			free(cause);
 			a->topo_fd_dead = true;
-			a->next_rescan_ns = io_now_ns();
+			a->next_rescan_ns = clock_mono_ns();
 			return;
 		}
 		handle_changes(a, c, n, 0);
@@ -330,7 +331,7 @@ hotplug_memx_start(struct agent *a, uint64_t bytes, const char *why)
 	}
 	m->bytes = bytes;
 	m->why = why;
-	m->seed = io_wall_ns();
+	m->seed = clock_wall_ns();
 	m->rc = 0;
 	free(m->cause);
 	m->cause = NULL;
@@ -369,7 +370,7 @@ hotplug_memx_done(struct agent *a)
 		    (unsigned long long)r->first_found);
 		snprintf(title, sizeof title, "memory read back wrong after %s",
 		    m->why);
-		report_finding(a, "corruption", title, io_wall_ns(),
+		report_finding(a, "corruption", title, clock_wall_ns(),
 		    json_pack("{s:b, s:s, s:I, s:I, s:s, s:s, s:o, s:I, s:I,"
 		    " s:I, s:i}",
 		    "memory", 1, "why", m->why,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "hotsoak/util.h"
 
 /* One entry per block: what the disk should hold, and who is on it. */
 struct io_block {
@@ -94,34 +95,6 @@ io_engine_find(const char *name)
 	return NULL;
 }
 
-uint64_t
-io_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t
-io_wall_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* splitmix64: seeds the per-worker generators and the run id. */
-static uint64_t
-mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 /* xorshift64*: one per worker, so no lock on the hot path. */
 static uint64_t
 next_rand(uint64_t *s)
@@ -132,25 +105,10 @@ next_rand(uint64_t *s)
 	return *s * 0x2545f4914f6cdd1dULL;
 }
 
-static int
-fail(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-	return -1;
-}
-
 static void
 emit(struct io_run *run, struct io_event *ev)
 {
-	ev->time_ns = io_wall_ns();
+	ev->time_ns = clock_wall_ns();
 	if (run->cfg.on_event != NULL)
 		run->cfg.on_event(run->cfg.arg, ev);
 }
@@ -166,18 +124,18 @@ open_target(struct io_run *run, char **cause)
 	if (c->direct)
 		flags |= O_DIRECT;
 	if ((run->fd = open(c->path, flags, 0600)) == -1)
-		return fail(cause, "%s: %s", c->path, strerror(errno));
+		return cause_set(cause, "%s: %s", c->path, strerror(errno));
 	if (fstat(run->fd, &st) == -1)
-		return fail(cause, "%s: %s", c->path, strerror(errno));
+		return cause_set(cause, "%s: %s", c->path, strerror(errno));
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < c->size &&
 	    ftruncate(run->fd, (off_t)c->size) == -1)
-		return fail(cause, "%s: cannot size to %llu bytes: %s", c->path,
+		return cause_set(cause, "%s: cannot size to %llu bytes: %s", c->path,
 		    (unsigned long long)c->size, strerror(errno));
 	if (S_ISBLK(st.st_mode)) {
 		off_t end = lseek(run->fd, 0, SEEK_END);
 
 		if (end == -1 || (uint64_t)end < c->size)
-			return fail(cause, "%s: device is smaller than %llu bytes",
+			return cause_set(cause, "%s: device is smaller than %llu bytes",
 			    c->path, (unsigned long long)c->size);
 	}
 	return 0;
@@ -193,19 +151,19 @@ io_run_new(const struct io_config *cfg, char **cause)
 	    cfg->size < cfg->block_size || cfg->size % cfg->block_size ||
 	    cfg->queue_depth == 0 || cfg->queue_depth > IO_MAX_DEPTH ||
 	    cfg->workers > IO_MAX_WORKERS || cfg->read_percent > 100) {
-		fail(cause, "bad I/O configuration (size %llu, block %llu, "
+		cause_set(cause, "bad I/O configuration (size %llu, block %llu, "
 		    "depth %u, workers %u)", (unsigned long long)cfg->size,
 		    (unsigned long long)cfg->block_size, cfg->queue_depth,
 		    cfg->workers);
 		return NULL;
 	}
 	if (cfg->size / cfg->block_size > IO_MAX_BLOCKS) {
-		fail(cause, "%llu blocks is too many to track; use a larger "
+		cause_set(cause, "%llu blocks is too many to track; use a larger "
 		    "block size", (unsigned long long)(cfg->size / cfg->block_size));
 		return NULL;
 	}
 	if ((run = calloc(1, sizeof *run)) == NULL) {
-		fail(cause, "out of memory");
+		cause_set(cause, "out of memory");
 		return NULL;
 	}
 	run->cfg = *cfg;
@@ -218,7 +176,7 @@ io_run_new(const struct io_config *cfg, char **cause)
 	hist_init(&run->retired);
 	if ((run->blocks = calloc(run->nblocks, sizeof *run->blocks)) == NULL ||
 	    (run->gens = calloc(run->nblocks, sizeof *run->gens)) == NULL) {
-		fail(cause, "out of memory for %llu blocks",
+		cause_set(cause, "out of memory for %llu blocks",
 		    (unsigned long long)run->nblocks);
 		io_run_free(run);
 		return NULL;
@@ -239,7 +197,7 @@ io_run_id(const struct io_run *run)
 uint64_t
 io_seed_run_id(uint64_t seed)
 {
-	return mix64(seed) | 1;
+	return splitmix64(seed) | 1;
 }
 
 static void
@@ -271,14 +229,14 @@ worker_new(struct io_run *run, unsigned id, int cpu, enum io_job job,
 	size_t			 bs = run->cfg.block_size;
 
 	if ((w = calloc(1, sizeof *w)) == NULL) {
-		fail(cause, "out of memory");
+		cause_set(cause, "out of memory");
 		return NULL;
 	}
 	w->run = run;
 	w->id = id;
 	w->cpu = cpu;
 	w->job = job;
-	w->rng = mix64(run->cfg.seed ^ mix64(id + 1)) | 1;
+	w->rng = splitmix64(run->cfg.seed ^ splitmix64(id + 1)) | 1;
 	hist_init(&w->lat);
 	w->q.fd = run->fd;
 	w->q.depth = depth;
@@ -289,7 +247,7 @@ worker_new(struct io_run *run, unsigned id, int cpu, enum io_job job,
 	    posix_memalign((void **)&w->bufs, 4096, depth * bs) != 0) {
 		w->bufs = NULL;
 		worker_free(w);
-		fail(cause, "out of memory for %u buffers of %zu bytes", depth, bs);
+		cause_set(cause, "out of memory for %u buffers of %zu bytes", depth, bs);
 		return NULL;
 	}
 	memset(w->bufs, 0, depth * bs);
@@ -382,12 +340,12 @@ prepare(struct io_worker *w, struct io_req *r)
 			id.generation = r->generation;
 			id.writer = w->id;
 			id.sequence = ++w->seq;
-			id.timestamp_ns = io_wall_ns();
+			id.timestamp_ns = clock_wall_ns();
 			stamp_fill(r->buf, c->block_size, &id);
 		}
 	} else
 		r->generation = gen;
-	now = io_now_ns();
+	now = clock_mono_ns();
 	r->submit_ns = now;
 	atomic_store(&r->deadline_ns, now + c->io_timeout_ns);
 	atomic_store(&r->state, IO_SLOT_BUSY);
@@ -459,7 +417,7 @@ complete(struct io_worker *w, struct io_req *r)
 	struct io_run		*run = w->run;
 	struct io_block		*blk = &run->blocks[r->block];
 	struct io_event		 ev;
-	uint64_t		 now = io_now_ns(), expect;
+	uint64_t		 now = clock_mono_ns(), expect;
 	int			 late;
 
 	hist_record(&w->lat, now - r->submit_ns);
@@ -588,10 +546,10 @@ pin(int cpu)
 static void
 worker_drain(struct io_worker *w)
 {
-	uint64_t	limit = io_now_ns() + w->run->cfg.io_timeout_ns +
+	uint64_t	limit = clock_mono_ns() + w->run->cfg.io_timeout_ns +
 			    1000000000ULL;
 
-	while (atomic_load(&w->inflight) > 0 && io_now_ns() < limit)
+	while (atomic_load(&w->inflight) > 0 && clock_mono_ns() < limit)
 		if (worker_step(w, false, 10000000ULL) == -1)
 			break;
 }
@@ -656,7 +614,7 @@ run_pass(struct io_run *run, enum io_job job, char **cause)
 	add_counters(&run->retired_totals, w);
 	pthread_mutex_unlock(&run->lock);
 	worker_free(w);
-	return n < 0 ? fail(cause, "I/O engine %s failed: %s", run->cfg.engine->name,
+	return n < 0 ? cause_set(cause, "I/O engine %s failed: %s", run->cfg.engine->name,
 	    strerror(errno)) : 0;
 }
 
@@ -699,7 +657,7 @@ watchdog_main(void *arg)
 	ts.tv_nsec = (long)tick;
 	while (atomic_load(&run->running)) {
 		nanosleep(&ts, NULL);
-		now = io_now_ns();
+		now = clock_mono_ns();
 		n = atomic_load(&run->nworkers);
 		for (i = 0; i < n; i++) {
 			if ((w = run->workers[i]) == NULL)
@@ -739,7 +697,7 @@ add_worker(struct io_run *run, int cpu, char **cause)
 	n = atomic_load(&run->nworkers);
 	if (n >= IO_MAX_WORKERS) {
 		pthread_mutex_unlock(&run->lock);
-		return fail(cause, "too many workers");
+		return cause_set(cause, "too many workers");
 	}
 	if ((w = worker_new(run, n, cpu, IO_JOB_MIXED, cause)) == NULL) {
 		pthread_mutex_unlock(&run->lock);
@@ -748,7 +706,7 @@ add_worker(struct io_run *run, int cpu, char **cause)
 	if ((errno = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
 		worker_free(w);
 		pthread_mutex_unlock(&run->lock);
-		return fail(cause, "pthread_create: %s", strerror(errno));
+		return cause_set(cause, "pthread_create: %s", strerror(errno));
 	}
 	w->started = true;
 	run->workers[n] = w;
@@ -782,7 +740,7 @@ io_run_start(struct io_run *run, char **cause)
 	if ((errno = pthread_create(&run->watchdog, NULL, watchdog_main,
 	    run)) != 0) {
 		atomic_store(&run->running, false);
-		return fail(cause, "pthread_create: %s", strerror(errno));
+		return cause_set(cause, "pthread_create: %s", strerror(errno));
 	}
 	run->watchdog_started = true;
 	if (run->cfg.workers > 0) {
@@ -794,7 +752,7 @@ io_run_start(struct io_run *run, char **cause)
 	/* per-cpu: one worker on each CPU this process may run on now. */
 	CPU_ZERO(&set);
 	if (sched_getaffinity(0, sizeof set, &set) == -1)
-		return fail(cause, "sched_getaffinity: %s", strerror(errno));
+		return cause_set(cause, "sched_getaffinity: %s", strerror(errno));
 	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
 		if (CPU_ISSET(cpu, &set) && add_worker(run, (int)cpu, cause) == -1)
 			return -1;
@@ -829,7 +787,7 @@ io_run_quiesce(struct io_run *run, uint64_t timeout_ns, uint64_t *drain_ns,
     unsigned *inflight_at_start)
 {
 	struct io_totals	t;
-	uint64_t		start = io_now_ns();
+	uint64_t		start = clock_mono_ns();
 	struct timespec		nap = { 0, 500000 };
 
 	atomic_store(&run->quiesced, true);
@@ -837,7 +795,7 @@ io_run_quiesce(struct io_run *run, uint64_t timeout_ns, uint64_t *drain_ns,
 	*inflight_at_start = t.inflight;
 	for (;;) {
 		io_run_totals(run, &t);
-		*drain_ns = io_now_ns() - start;
+		*drain_ns = clock_mono_ns() - start;
 		if (t.inflight == 0)
 			return 0;
 		if (*drain_ns >= timeout_ns)
@@ -885,7 +843,7 @@ io_run_latency(struct io_run *run, struct hist *out)
 void
 io_run_mark_gap(struct io_run *run)
 {
-	atomic_store_explicit(&run->gap_mark_ns, io_now_ns(),
+	atomic_store_explicit(&run->gap_mark_ns, clock_mono_ns(),
 	    memory_order_relaxed);
 	atomic_fetch_add_explicit(&run->gap_epoch, 1, memory_order_release);
 }
@@ -894,7 +852,7 @@ uint64_t
 io_run_max_gap_ns(struct io_run *run)
 {
 	struct io_worker	*w;
-	uint64_t		 now = io_now_ns(), epoch, mark, since, gap, max = 0;
+	uint64_t		 now = clock_mono_ns(), epoch, mark, since, gap, max = 0;
 	unsigned		 i, n = atomic_load(&run->nworkers);
 
 	epoch = atomic_load_explicit(&run->gap_epoch, memory_order_acquire);

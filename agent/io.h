@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "hotsoak/stamp.h"
+#include "hotsoak/util.h"
 #include "hist.h"
 
 #define IO_MAX_WORKERS	1024
@@ -203,8 +204,5 @@ uint64_t	 io_run_max_gap_ns(struct io_run *);
 /* Acknowledged generation of every block, for --keep's state file. */
 const _Atomic uint64_t *io_run_generations(const struct io_run *, uint64_t *n);
 
-/* Monotonic and wall clocks in nanoseconds. */
-uint64_t	 io_now_ns(void);
-uint64_t	 io_wall_ns(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kmsg.h"
+#include "hotsoak/util.h"
 
 const char *const kmsg_kind_names[KMSG_KIND_COUNT] = {
 	[KMSG_BUGCHECK] = "bugcheck",
@@ -1053,31 +1054,10 @@ struct kmsg_watch {
 	struct kmsg_stats	  stats;
 };
 
-static int
-set_cause(char **cause, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-set_cause(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (cause == NULL)
-		return -1;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-	return -1;
-}
-
 static uint64_t
 now_ms(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_mono_ns() / 1000000;
 }
 
 struct kmsg_watch *
@@ -1087,17 +1067,17 @@ kmsg_open(const char *path, bool from_start, char **cause)
 	struct stat		 st;
 
 	if ((w = calloc(1, sizeof *w)) == NULL) {
-		set_cause(cause, "kmsg: %s", strerror(errno));
+		cause_set(cause, "kmsg: %s", strerror(errno));
 		return NULL;
 	}
 	w->idle_ms = KMSG_IDLE_MS;
 	w->last_ms = now_ms();
 	if ((w->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		set_cause(cause, "open %s: %s", path, strerror(errno));
+		cause_set(cause, "open %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (fstat(w->fd, &st) == -1) {
-		set_cause(cause, "stat %s: %s", path, strerror(errno));
+		cause_set(cause, "stat %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	w->records = S_ISCHR(st.st_mode);
@@ -1108,7 +1088,7 @@ kmsg_open(const char *path, bool from_start, char **cause)
 	 * hot-add failure is wanted even then). FIFOs have no past to skip.
 	 */
 	if (!from_start && lseek(w->fd, 0, SEEK_END) == -1 && errno != ESPIPE) {
-		set_cause(cause, "seek %s: %s", path, strerror(errno));
+		cause_set(cause, "seek %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	return w;
@@ -1236,7 +1216,7 @@ read_record(struct kmsg_watch *w, char **cause)
 			w->stats.overruns++;
 			return REC_SKIP;
 		default:
-			set_cause(cause, "read kmsg: %s", strerror(errno));
+			cause_set(cause, "read kmsg: %s", strerror(errno));
 			return REC_ERROR;
 		}
 	}
@@ -1317,7 +1297,7 @@ stream_record(struct kmsg_watch *w, char **cause)
 					return stream_take(w, w->have);
 				return REC_AGAIN;
 			}
-			set_cause(cause, "read kmsg: %s", strerror(errno));
+			cause_set(cause, "read kmsg: %s", strerror(errno));
 			return REC_ERROR;
 		}
 		if (got == 0) {

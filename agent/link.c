@@ -17,6 +17,7 @@
 #include "io.h"
 #include "link.h"
 #include "log.h"
+#include "hotsoak/util.h"
 
 #define READ_CHUNK	(64 * 1024)
 #define READ_ROUNDS	16		/* chunks per wake-up, so others get a turn */
@@ -740,10 +741,10 @@ bool
 link_drain(struct link *l, unsigned timeout_ms)
 {
 	struct pollfd	pfd;
-	uint64_t	end = io_now_ns() + timeout_ms * MS, now;
+	uint64_t	end = clock_mono_ns() + timeout_ms * MS, now;
 
 	for (;;) {
-		now = io_now_ns();
+		now = clock_mono_ns();
 		if (l->state != LINK_UP)
 			return false;
 		link_flush(l, now);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "memx.h"
+#include "hotsoak/util.h"
 
 #define PAGE_WORDS	(MEMX_PAGE / sizeof(uint64_t))
 /*
@@ -23,40 +24,6 @@
  * that page, and a flipped bit turns into a huge, impossible page number.
  */
 #define PAGE_MUL	0x9e3779b97f4a7c15ULL
-
-static int	fail(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-	return -1;
-}
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* splitmix64: neighbouring words get unrelated values, so no bit is constant. */
-static uint64_t
-mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
 
 /* PAGE_MUL's inverse modulo 2^64, by Newton's iteration (each doubles the good bits). */
 static uint64_t
@@ -79,7 +46,7 @@ pattern_base(uint64_t seed, uint64_t base[PAGE_WORDS])
 
 	seed &= ~MEMX_INVERT;
 	for (i = 0; i < PAGE_WORDS; i++)
-		base[i] = mix64(seed ^ mix64(i)) ^ flip;
+		base[i] = splitmix64(seed ^ splitmix64(i)) ^ flip;
 }
 
 void
@@ -194,11 +161,11 @@ memx_run(uint64_t bytes, uint64_t seed, struct memx_result *r, char **cause)
 	memset(r, 0, sizeof *r);
 	r->first_found_page = MEMX_NO_PAGE;
 	if (bytes == 0)
-		return fail(cause, "nothing to exercise: 0 bytes");
+		return cause_set(cause, "nothing to exercise: 0 bytes");
 	if ((pagesize = sysconf(_SC_PAGESIZE)) <= 0)
 		pagesize = MEMX_PAGE;
 	if (bytes > UINT64_MAX - (uint64_t)pagesize || bytes > SIZE_MAX)
-		return fail(cause, "cannot map %" PRIu64 " bytes", bytes);
+		return cause_set(cause, "cannot map %" PRIu64 " bytes", bytes);
 	len = (bytes + (uint64_t)pagesize - 1) / (uint64_t)pagesize *
 	    (uint64_t)pagesize;
 	/*
@@ -207,26 +174,26 @@ memx_run(uint64_t bytes, uint64_t seed, struct memx_result *r, char **cause)
 	 */
 	avail = available_bytes();
 	if (avail < MEMX_RESERVE || len > avail - MEMX_RESERVE)
-		return fail(cause, "%" PRIu64 " bytes is more than the %" PRIu64
+		return cause_set(cause, "%" PRIu64 " bytes is more than the %" PRIu64
 		    " available less a %" PRIu64 " MiB reserve", len, avail,
 		    (uint64_t)(MEMX_RESERVE >> 20));
 
-	start = mono_ns();
+	start = clock_mono_ns();
 	/* Prefaulted in one go: far fewer traps (dear under TCG), and fill times measure memory. */
 	mem = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (mem == MAP_FAILED)
-		return fail(cause, "mmap %" PRIu64 " bytes: %s", len,
+		return cause_set(cause, "mmap %" PRIu64 " bytes: %s", len,
 		    strerror(errno));
 	for (pass = 0; pass < 2; pass++) {
 		pass_seed = pass == 0 ? seed & ~MEMX_INVERT : seed | MEMX_INVERT;
-		t0 = mono_ns();
+		t0 = clock_mono_ns();
 		memx_fill(mem, (size_t)len, pass_seed);
 		/* The stores must reach memory before the loads: no forwarding. */
 		__asm__ __volatile__("" ::: "memory");
-		t1 = mono_ns();
+		t1 = clock_mono_ns();
 		memx_verify(mem, (size_t)len, pass_seed, &one);
-		t2 = mono_ns();
+		t2 = clock_mono_ns();
 		fill_ns += t1 - t0;
 		verify_ns += t2 - t1;
 		if (one.mismatches > 0 && r->mismatches == 0) {
@@ -245,6 +212,6 @@ memx_run(uint64_t bytes, uint64_t seed, struct memx_result *r, char **cause)
 	r->fill_ms = fill_ns / 1000000;
 	r->verify_ms = verify_ns / 1000000;
 	munmap(mem, (size_t)len);
-	r->ms = (mono_ns() - start) / 1000000;
+	r->ms = (clock_mono_ns() - start) / 1000000;
 	return 0;
 }

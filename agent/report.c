@@ -10,6 +10,7 @@
 #include "agent-int.h"
 #include "io-json.h"
 #include "log.h"
+#include "hotsoak/util.h"
 
 void
 report_init(struct agent *a)
@@ -47,7 +48,7 @@ report_start(struct agent *a)
 
 	memset(&r->prev, 0, sizeof r->prev);
 	hist_init(r->prev_hist);
-	r->last_ns = io_now_ns();
+	r->last_ns = clock_mono_ns();
 	json_array_clear(r->late);
 	r->late_count = 0;
 	r->repeats = 0;
@@ -235,7 +236,7 @@ kmsg_finding(struct agent *a, const struct kmsg_event *ev)
 	    json_integer((json_int_t)ev->ts_usec),
 	    "seq", (json_int_t)ev->seq, "panicked", ev->panicked,
 	    "truncated", ev->truncated);
-	report_finding(a, kmsg_kind_names[ev->kind], ev->title, io_wall_ns(),
+	report_finding(a, kmsg_kind_names[ev->kind], ev->title, clock_wall_ns(),
 	    detail);
 }
 

@@ -14,6 +14,7 @@
 #include "agent-int.h"
 #include "io-json.h"
 #include "log.h"
+#include "hotsoak/util.h"
 
 #define CONFIG_MS_MIN	10
 #define CONFIG_MS_MAX	3600000ULL
@@ -333,7 +334,7 @@ req_configure(struct agent *a, const struct link_req *req, const json_t *obj)
 	cfg.configured = true;
 	free(a->cfg.w.path);
 	a->cfg = cfg;
-	a->next_heartbeat_ns = io_now_ns() + cfg.heartbeat_ms * MS_NS;
+	a->next_heartbeat_ns = clock_mono_ns() + cfg.heartbeat_ms * MS_NS;
 	log_info("configured: %s, %llu bytes in %llu-byte blocks, depth %u, "
 	    "%s workers, heartbeat %llu ms, report %llu ms%s", cfg.w.path,
 	    (unsigned long long)cfg.w.size, (unsigned long long)cfg.w.block_size,
@@ -505,9 +506,9 @@ start_done(struct agent *a, struct agent_job *j)
 		    (unsigned long long)io_run_id(a->run));
 		j->result = json_pack("{s:s, s:i}", "run_id", hex,
 		    "workers", (int)t.workers);
-		a->next_report_ns = io_now_ns() + a->cfg.report_ms * MS_NS;
+		a->next_report_ns = clock_mono_ns() + a->cfg.report_ms * MS_NS;
 		if (a->cfg.mem_size > 0)
-			a->next_memload_ns = io_now_ns() +
+			a->next_memload_ns = clock_mono_ns() +
 			    a->cfg.mem_interval_ms * MS_NS;
 		agent_set_state(a, AGENT_RUNNING);
 		log_info("workload %s started on %s with %u workers", hex,
@@ -558,7 +559,7 @@ stop_done(struct agent *a, struct agent_job *j)
 	struct hist		*h;
 
 	/* The last report: from the one before to the end of the verify pass. */
-	report_send(a, io_now_ns());
+	report_send(a, clock_mono_ns());
 	io_run_totals(a->run, &t);
 	if ((h = calloc(1, sizeof *h)) != NULL)
 		io_run_latency(a->run, h);

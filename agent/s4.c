@@ -13,6 +13,7 @@
 
 #include "agent-int.h"
 #include "log.h"
+#include "hotsoak/util.h"
 
 #define S4_SETTLE_MS	1000	/* after the cycle, wait this long for I/O to move */
 
@@ -156,10 +157,10 @@ s4_main(void *arg)
 	if (sysfs_write(j->root, "sys/power/pm_test", j->level, &j->cause) == -1)
 		return NULL;
 	log_info("pseudo-S4: entering at level %s", j->level);
-	t0 = io_now_ns();
+	t0 = clock_mono_ns();
 	/* Returns after the cycle: ~5 s of the kernel's test delay and the work. */
 	rc = sysfs_write(j->root, "sys/power/state", "disk", &j->cause);
-	t1 = io_now_ns();
+	t1 = clock_mono_ns();
 	/* Leave the test mode whatever happened, or the next hibernation is a test. */
 	if (sysfs_write(j->root, "sys/power/pm_test", "none", &reset) == -1 &&
 	    rc == 0) {
@@ -173,13 +174,13 @@ s4_main(void *arg)
 	if (j->run != NULL) {
 		/* The stall lasts until I/O completes again: wait for that. */
 		io_run_totals(j->run, &at_return);
-		settle_end = io_now_ns() + S4_SETTLE_MS * MS_NS;
+		settle_end = clock_mono_ns() + S4_SETTLE_MS * MS_NS;
 		do {
 			io_run_totals(j->run, &t);
 			if (t.ios > at_return.ios || t.inflight == 0)
 				break;
 			nanosleep(&nap, NULL);
-		} while (io_now_ns() < settle_end);
+		} while (clock_mono_ns() < settle_end);
 		stall = io_run_max_gap_ns(j->run);
 		io_run_totals(j->run, &t);
 	}
@@ -227,7 +228,7 @@ s4_pseudo(struct agent *a, const struct link_req *req, const json_t *obj)
 	j->timeout_ms = (uint64_t)json_integer_value(json_object_get(obj,
 	    "timeout_ms"));
 	if (j->timeout_ms > 0)
-		j->deadline_ns = io_now_ns() + j->timeout_ms * MS_NS;
+		j->deadline_ns = clock_mono_ns() + j->timeout_ms * MS_NS;
 	if (agent_job_launch(a, j, s4_main) == -1) {
 		link_error(a->link, req, PROTO_E_FAILED, "cannot start a thread: "
 		    "%s", strerror(errno));

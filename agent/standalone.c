@@ -15,6 +15,7 @@
 
 #include "io-json.h"
 #include "standalone.h"
+#include "hotsoak/util.h"
 
 #define MAX_KEPT_FINDINGS	1000	/* more are counted, not listed */
 #define STATE_MAGIC		"HSSTATE1"
@@ -228,7 +229,7 @@ verify_only(const struct standalone_opts *o)
 			ev.offset = off;
 			ev.len = chunk;
 			ev.error = errno;
-			ev.time_ns = io_wall_ns();
+			ev.time_ns = clock_wall_ns();
 			collect_event(&c, &ev);
 			continue;
 		}
@@ -271,7 +272,7 @@ verify_only(const struct standalone_opts *o)
 			ev.expected.magic = STAMP_MAGIC;
 			ev.expected.offset = ev.offset;
 			ev.expected.run_id = run_id;
-			ev.time_ns = io_wall_ns();
+			ev.time_ns = clock_wall_ns();
 			collect_event(&c, &ev);
 		}
 	}
@@ -348,7 +349,7 @@ standalone_run(const struct standalone_opts *o)
 		goto out;
 	}
 	io_run_totals(run, &before);
-	start = io_now_ns();
+	start = clock_mono_ns();
 	if (io_run_start(run, &cause) == -1) {
 		fprintf(stderr, "hotsoak-agent: %s\n", cause ? cause : "?");
 		goto out;
@@ -358,7 +359,7 @@ standalone_run(const struct standalone_opts *o)
 	while (nanosleep(&nap, &nap) == -1 && errno == EINTR)
 		;
 	io_run_stop(run);
-	elapsed = io_now_ns() - start;
+	elapsed = clock_mono_ns() - start;
 	io_run_totals(run, &after);
 	if (o->final_verify && io_run_verify(run, &cause) == -1) {
 		fprintf(stderr, "hotsoak-agent: verify: %s\n", cause ? cause : "?");

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "topo.h"
+#include "hotsoak/util.h"
 
 #define CPU_DIR		"sys/devices/system/cpu"
 #define MEM_DIR		"sys/devices/system/memory"
@@ -68,31 +69,8 @@ struct index_list {
 typedef int (*mem_block_cb)(unsigned index, int online, void *arg,
     char **cause);
 
-static int	fail(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static int	path_join(char *, size_t, const char *, const char *, ...)
 		    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-	return -1;
-}
-
-static uint64_t
-wall_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* root's trailing slashes are dropped so "/" and "/tmp/x/" both join cleanly. */
 static int
@@ -285,7 +263,7 @@ topo_cpulist_parse(const char *s, uint64_t *map, unsigned nbits,
 			if (list_number(s, len, &i, nbits, &b) == -1)
 				goto bad;
 			if (b < a)
-				return fail(cause, "CPU list `%.*s`: range %lu-%lu "
+				return cause_set(cause, "CPU list `%.*s`: range %lu-%lu "
 				    "runs backwards", (int)(len > 64 ? 64 : len),
 				    s, a, b);
 		}
@@ -304,7 +282,7 @@ topo_cpulist_parse(const char *s, uint64_t *map, unsigned nbits,
 		*count = bit_count(map, nbits);
 	return 0;
 bad:
-	return fail(cause, "CPU list `%.*s`: bad at offset %zu (want numbers "
+	return cause_set(cause, "CPU list `%.*s`: bad at offset %zu (want numbers "
 	    "below %u, a-b ranges, commas)", (int)(len > 64 ? 64 : len), s, at,
 	    nbits);
 }
@@ -360,15 +338,15 @@ cpu_list_read(const char *root, const char *name, uint64_t *map,
 	char	 path[PATH_MAX], *s, *why = NULL;
 
 	if (path_join(path, sizeof path, root, CPU_DIR "/%s", name) == -1)
-		return fail(cause, "%s: %s", name, strerror(errno));
+		return cause_set(cause, "%s: %s", name, strerror(errno));
 	if (slurp(path, &s) == -1) {
 		if (errno == ENOENT)
 			return 1;
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return cause_set(cause, "%s: %s", path, strerror(errno));
 	}
 	if (topo_cpulist_parse(s, map, TOPO_MAX_CPUS, count, &why) == -1) {
 		free(s);
-		fail(cause, "%s: %s", path, why != NULL ? why : "bad CPU list");
+		cause_set(cause, "%s: %s", path, why != NULL ? why : "bad CPU list");
 		free(why);
 		return -1;
 	}
@@ -393,7 +371,7 @@ cpu_dirs_read(const char *root, uint64_t *present, uint64_t *online,
 
 	if (path_join(path, sizeof path, root, CPU_DIR) == -1 ||
 	    (d = opendir(path)) == NULL)
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return cause_set(cause, "%s: %s", path, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "cpu", 3) != 0 ||
 		    parse_index(de->d_name + 3, strlen(de->d_name + 3),
@@ -405,7 +383,7 @@ cpu_dirs_read(const char *root, uint64_t *present, uint64_t *online,
 			continue;
 		if (path_join(path, sizeof path, root, CPU_DIR "/cpu%lu/online",
 		    idx) == -1) {
-			rc = fail(cause, "cpu%lu: %s", idx, strerror(errno));
+			rc = cause_set(cause, "cpu%lu: %s", idx, strerror(errno));
 			break;
 		}
 		if (slurp(path, &s) == -1) {
@@ -413,13 +391,13 @@ cpu_dirs_read(const char *root, uint64_t *present, uint64_t *online,
 				bit_set(online, (unsigned)idx);
 				continue;
 			}
-			rc = fail(cause, "%s: %s", path, strerror(errno));
+			rc = cause_set(cause, "%s: %s", path, strerror(errno));
 			break;
 		}
 		if (s[0] == '1')
 			bit_set(online, (unsigned)idx);
 		else if (s[0] != '0') {
-			rc = fail(cause, "%s: `%.16s` is neither 0 nor 1", path, s);
+			rc = cause_set(cause, "%s: `%.16s` is neither 0 nor 1", path, s);
 			free(s);
 			break;
 		}
@@ -470,21 +448,21 @@ mem_block_online(const char *root, unsigned long idx, int *online,
 
 	if (path_join(path, sizeof path, root, MEM_DIR "/memory%lu/state",
 	    idx) == -1)
-		return fail(cause, "memory%lu: %s", idx, strerror(errno));
+		return cause_set(cause, "memory%lu: %s", idx, strerror(errno));
 	if (slurp(path, &s) == 0) {
 		*online = strncmp(s, "online", 6) == 0;
 		free(s);
 		return 0;
 	}
 	if (errno != ENOENT)
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return cause_set(cause, "%s: %s", path, strerror(errno));
 	if (path_join(path, sizeof path, root, MEM_DIR "/memory%lu/online",
 	    idx) == -1)
-		return fail(cause, "memory%lu: %s", idx, strerror(errno));
+		return cause_set(cause, "memory%lu: %s", idx, strerror(errno));
 	if (slurp(path, &s) == -1) {
 		if (errno == ENOENT)
 			return 1;
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return cause_set(cause, "%s: %s", path, strerror(errno));
 	}
 	*online = s[0] == '1';
 	free(s);
@@ -502,11 +480,11 @@ mem_walk(const char *root, mem_block_cb cb, void *arg, char **cause)
 	int		 online = 0, r, rc = 0;
 
 	if (path_join(path, sizeof path, root, MEM_DIR) == -1)
-		return fail(cause, "%s: %s", MEM_DIR, strerror(errno));
+		return cause_set(cause, "%s: %s", MEM_DIR, strerror(errno));
 	if ((d = opendir(path)) == NULL) {
 		if (errno == ENOENT)
 			return 1;
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return cause_set(cause, "%s: %s", path, strerror(errno));
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "memory", 6) != 0 ||
@@ -554,17 +532,17 @@ mem_block_size_read(const char *root, uint64_t *size, char **cause)
 	unsigned long long	 v;
 
 	if (path_join(path, sizeof path, root, MEM_DIR "/block_size_bytes") == -1)
-		return fail(cause, "block_size_bytes: %s", strerror(errno));
+		return cause_set(cause, "block_size_bytes: %s", strerror(errno));
 	if (slurp(path, &s) == -1) {
 		if (errno == ENOENT)
 			return 1;
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return cause_set(cause, "%s: %s", path, strerror(errno));
 	}
 	errno = 0;
 	v = strtoull(s, &end, 16);
 	if (s[0] == '\0' || s[0] == '-' || s[0] == '+' || s[0] == ' ' ||
 	    errno != 0 || v == 0 || (*end != '\0' && strcmp(end, "\n") != 0)) {
-		fail(cause, "%s: `%.32s` is not a hex block size", path, s);
+		cause_set(cause, "%s: `%.32s` is not a hex block size", path, s);
 		free(s);
 		return -1;
 	}
@@ -596,7 +574,7 @@ meminfo_read(const char *root, uint64_t *kb, char **cause)
 
 	if (path_join(path, sizeof path, root, MEMINFO) == -1 ||
 	    slurp(path, &s) == -1)
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return cause_set(cause, "%s: %s", path, strerror(errno));
 	p = s;
 	while (strncmp(p, "MemTotal:", 9) != 0) {
 		if ((p = strchr(p, '\n')) == NULL)
@@ -605,7 +583,7 @@ meminfo_read(const char *root, uint64_t *kb, char **cause)
 	}
 	if (p == NULL) {
 		free(s);
-		return fail(cause, "%s: no MemTotal", path);
+		return cause_set(cause, "%s: no MemTotal", path);
 	}
 	p += 9;
 	while (*p == ' ' || *p == '\t')
@@ -614,7 +592,7 @@ meminfo_read(const char *root, uint64_t *kb, char **cause)
 	v = strtoull(p, &end, 10);
 	if (end == p || errno != 0 || *p == '-') {
 		free(s);
-		return fail(cause, "%s: bad MemTotal", path);
+		return cause_set(cause, "%s: bad MemTotal", path);
 	}
 	free(s);
 	*kb = v;
@@ -632,7 +610,7 @@ topo_read(const char *root, struct topo *t, char **cause)
 	if (meminfo_read(root, &t->mem_total_kb, cause) == -1)
 		return -1;
 	/* After the reads: the state is known to hold no earlier than this. */
-	t->time_ns = wall_ns();
+	t->time_ns = clock_wall_ns();
 	return 0;
 }
 
@@ -645,7 +623,7 @@ finish_batch(unsigned failed, unsigned done, const char *what, char *first,
 		free(first);
 		return 0;
 	}
-	fail(cause, "%u of %u offline %s stayed offline; first: %s", failed,
+	cause_set(cause, "%u of %u offline %s stayed offline; first: %s", failed,
 	    failed + done, what, first != NULL ? first : "out of memory");
 	free(first);
 	return -1;
@@ -660,7 +638,7 @@ topo_online_cpus(const char *root, unsigned *onlined, char **cause)
 
 	*onlined = 0;
 	if ((t = calloc(1, sizeof *t)) == NULL)
-		return fail(cause, "%s", strerror(errno));
+		return cause_set(cause, "%s", strerror(errno));
 	if (cpus_read(root, t, cause) == -1) {
 		free(t);
 		return -1;
@@ -694,7 +672,7 @@ mem_offline_cb(unsigned idx, int online, void *arg, char **cause)
 	if (l->n == l->cap) {
 		ncap = l->cap == 0 ? 64 : l->cap * 2;
 		if ((nv = reallocarray(l->v, ncap, sizeof *nv)) == NULL)
-			return fail(cause, "%s", strerror(errno));
+			return cause_set(cause, "%s", strerror(errno));
 		l->v = nv;
 		l->cap = ncap;
 	}
@@ -723,7 +701,7 @@ topo_online_memory(const char *root, const char *state, unsigned *onlined,
 	*onlined = 0;
 	if (strcmp(state, "online") != 0 && strcmp(state, "online_movable") != 0 &&
 	    strcmp(state, "online_kernel") != 0)
-		return fail(cause, "memory state `%s` is not online, "
+		return cause_set(cause, "memory state `%s` is not online, "
 		    "online_movable or online_kernel", state);
 	if ((r = mem_walk(root, mem_offline_cb, &l, cause)) == -1) {
 		free(l.v);
@@ -960,12 +938,12 @@ uevent_open(char **why)
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    NETLINK_KOBJECT_UEVENT);
 	if (fd == -1)
-		return fail(why, "uevent socket: %s", strerror(errno));
+		return cause_set(why, "uevent socket: %s", strerror(errno));
 	memset(&sa, 0, sizeof sa);
 	sa.nl_family = AF_NETLINK;
 	sa.nl_groups = 1;	/* the kernel's group; udevd's is 2 */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
-		fail(why, "uevent bind: %s", strerror(errno));
+		cause_set(why, "uevent bind: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -985,14 +963,14 @@ topo_watch_open(const char *root, int uevent_fd, char **cause)
 	if ((w = calloc(1, sizeof *w)) == NULL) {
 		if (uevent_fd >= 0)
 			close(uevent_fd);
-		fail(cause, "%s", strerror(errno));
+		cause_set(cause, "%s", strerror(errno));
 		return NULL;
 	}
 	w->fd = -1;
 	if ((w->root = strdup(root != NULL ? root : "/")) == NULL) {
 		if (uevent_fd >= 0)
 			close(uevent_fd);
-		fail(cause, "%s", strerror(errno));
+		cause_set(cause, "%s", strerror(errno));
 		goto err;
 	}
 	if (uevent_fd >= 0) {
@@ -1000,7 +978,7 @@ topo_watch_open(const char *root, int uevent_fd, char **cause)
 		/* A stream would run messages together; their boundaries are the format. */
 		if (getsockopt(w->fd, SOL_SOCKET, SO_TYPE, &type, &tl) == -1 ||
 		    (type != SOCK_DGRAM && type != SOCK_SEQPACKET)) {
-			fail(cause, "uevent descriptor %d is not a datagram socket",
+			cause_set(cause, "uevent descriptor %d is not a datagram socket",
 			    uevent_fd);
 			goto err;
 		}
@@ -1015,14 +993,14 @@ topo_watch_open(const char *root, int uevent_fd, char **cause)
 		if ((w->why_polling = strdup("polling was asked for")) == NULL)
 			goto oom;
 	} else {
-		fail(cause, "bad uevent descriptor %d", uevent_fd);
+		cause_set(cause, "bad uevent descriptor %d", uevent_fd);
 		goto err;
 	}
 	if (topo_read(w->root, &w->last, cause) == -1)
 		goto err;
 	return w;
 oom:
-	fail(cause, "%s", strerror(ENOMEM));
+	cause_set(cause, "%s", strerror(ENOMEM));
 err:
 	topo_watch_free(w);
 	return NULL;
@@ -1081,7 +1059,7 @@ message_time(struct msghdr *mh)
 				    (uint64_t)ts.tv_nsec;
 		}
 	}
-	return wall_ns();
+	return clock_wall_ns();
 }
 
 int
@@ -1123,19 +1101,19 @@ topo_watch_read(struct topo_watch *w, struct topo_change *changes,
 			if (errno == ENOBUFS) {
 				/* The kernel dropped some: only sysfs knows what. */
 				w->stats.overflows++;
-				emit(changes, max, n, TOPO_RESCAN, 0, wall_ns());
+				emit(changes, max, n, TOPO_RESCAN, 0, clock_wall_ns());
 				continue;
 			}
 			/* Hand over what was read; the error will still be there. */
 			if (*n > 0)
 				break;
-			return fail(cause, "uevent socket: %s", strerror(errno));
+			return cause_set(cause, "uevent socket: %s", strerror(errno));
 		}
 		/* On a seqpacket socket 0 is the peer gone, not a message. */
 		if (r == 0 && w->seqpacket) {
 			if (*n > 0)
 				break;
-			return fail(cause, "uevent socket closed by its peer");
+			return cause_set(cause, "uevent socket closed by its peer");
 		}
 		w->stats.messages++;
 		if (mh.msg_flags & MSG_TRUNC) {
