@@ -165,7 +165,8 @@ check_fail(struct check *c, const char *name, const char *fmt, ...)
 	if (c->bad)
 		return;
 	c->bad = true;
-	snprintf(c->field, sizeof c->field, "%s%s", c->prefix, name);
+	snprintf(c->field, sizeof c->field, "%s%s", c->prefix ? c->prefix : "",
+	    name);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);

@@ -36,6 +36,7 @@
 #include "link.h"
 #include "log.h"
 #include "topo.h"
+#include "faketree.h"
 
 #define BS		4096
 #define TARGET_SIZE	(256 * BS)
@@ -84,65 +85,6 @@ nap_ms(unsigned ms)
 /* fake sysfs trees */
 
 static void
-mkdirs(const char *path)
-{
-	char	buf[PATH_MAX], *p;
-
-	snprintf(buf, sizeof buf, "%s", path);
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-			ck_abort_msg("mkdir %s: %s", buf, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-		ck_abort_msg("mkdir %s: %s", buf, strerror(errno));
-}
-
-static const char *
-at(const char *rel)
-{
-	static char	buf[PATH_MAX + 64];
-
-	snprintf(buf, sizeof buf, "%s/%s", F.root, rel);
-	return buf;
-}
-
-static void
-put(const char *rel, const char *content)
-{
-	char	 path[PATH_MAX + 64], *slash;
-	FILE	*f;
-
-	snprintf(path, sizeof path, "%s", at(rel));
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdirs(path);
-	*slash = '/';
-	if ((f = fopen(path, "w")) == NULL)
-		ck_abort_msg("%s: %s", path, strerror(errno));
-	fputs(content, f);
-	fclose(f);
-}
-
-static const char *
-get(const char *rel)
-{
-	static char	 buf[4096];
-	FILE		*f;
-	size_t		 n;
-
-	if ((f = fopen(at(rel), "r")) == NULL)
-		return "<missing>";
-	n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void
 putf(const char *content, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -155,7 +97,7 @@ putf(const char *content, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(rel, sizeof rel, fmt, ap);
 	va_end(ap);
-	put(rel, content);
+	ft_put(rel, content);
 }
 
 /* The CPUs this process may run on: the per-cpu workers it gets. */
@@ -194,30 +136,24 @@ tree_setup(void)
 	unsigned	i;
 
 	snprintf(F.root, sizeof F.root, "%s/root", F.dir);
-	mkdirs(F.root);
-	put("proc/sys/kernel/random/boot_id", BOOT_ID "\n");
-	put("proc/meminfo", "MemTotal:         786432 kB\n"
+	ft_mkdirs(F.root);
+	ft_put("proc/sys/kernel/random/boot_id", BOOT_ID "\n");
+	ft_put("proc/meminfo", "MemTotal:         786432 kB\n"
 	    "MemFree:          500000 kB\nMemAvailable:     600000 kB\n");
 	ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
 	for (i = 0; i < CPU_SETSIZE; i++)
 		if (CPU_ISSET(i, &set))
 			putf("1\n", "sys/devices/system/cpu/cpu%u/online", i);
-	put("sys/devices/system/memory/block_size_bytes", "8000000\n");
+	ft_put("sys/devices/system/memory/block_size_bytes", "8000000\n");
 	for (i = 0; i < 6; i++) {
 		putf("online\n", "sys/devices/system/memory/memory%u/state", i);
 		putf("00000000\n",
 		    "sys/devices/system/memory/memory%u/phys_index", i);
 	}
-	put("sys/power/disk", "[shutdown] platform reboot\n");
-	put("sys/power/pm_test", "[none] core processors platform devices "
+	ft_put("sys/power/disk", "[shutdown] platform reboot\n");
+	ft_put("sys/power/pm_test", "[none] core processors platform devices "
 	    "freezer\n");
-	put("sys/power/state", "freeze mem disk\n");
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
+	ft_put("sys/power/state", "freeze mem disk\n");
 }
 
 /* the fake daemon */
@@ -246,18 +182,14 @@ static char	case_dir[PATH_MAX - 64];
 static void
 case_setup(void)
 {
-	const char	*tmp = getenv("TMPDIR");
-
-	snprintf(case_dir, sizeof case_dir, "%s/check-link.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(case_dir) == NULL)
-		ck_abort_msg("mkdtemp %s: %s", case_dir, strerror(errno));
+	ft_set_root(F.root);
+	ft_case_dir(case_dir, sizeof case_dir, "check-link");
 }
 
 static void
 case_teardown(void)
 {
-	nftw(case_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ft_rmtree(case_dir);
 }
 
 static void
@@ -304,7 +236,7 @@ teardown(void)
 	json_decref(F.acked);
 	json_decref(F.last_heartbeat);
 	free(F.buf);
-	nftw(F.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ft_rmtree(F.dir);
 }
 
 static void *
@@ -622,7 +554,12 @@ call_error(json_t *req, const char *code, const char *needle)
 	ck_assert_msg(m != NULL, "no answer");
 	ck_assert_str_eq(type_of(m), "error");
 	ck_assert_str_eq(str_of(m, "error"), code);
-	if (needle != NULL)
+	/* "^text": the detail starts with it (the field it names comes first). */
+	if (needle != NULL && needle[0] == '^')
+		ck_assert_msg(strncmp(str_of(m, "detail"), needle + 1,
+		    strlen(needle + 1)) == 0, "detail `%s` does not start with `%s`",
+		    str_of(m, "detail"), needle + 1);
+	else if (needle != NULL)
 		ck_assert_msg(strstr(str_of(m, "detail"), needle) != NULL,
 		    "detail `%s` lacks `%s`", str_of(m, "detail"), needle);
 	json_decref(m);
@@ -1010,10 +947,10 @@ START_TEST(bad_lines_get_errors)
 	json_object_set_new(w, "read_percent", json_integer(101));
 	call_error(json_pack("{s:s, s:o, s:i, s:i, s:b}", "type", "configure",
 	    "workload", w, "heartbeat_ms", 1000, "report_ms", 1000, "online", 0),
-	    "bad_field", "workload.read_percent");
+	    "bad_field", "^workload.read_percent: must be 0 to 100");
 	call_error(json_pack("{s:s, s:o, s:i, s:i, s:b}", "type", "configure",
 	    "workload", workload(50, 1), "heartbeat_ms", 0, "report_ms", 1000,
-	    "online", 0), "bad_field", "heartbeat_ms");
+	    "online", 0), "bad_field", "^heartbeat_ms: must be");
 	call_error(json_pack("{s:s, s:i}", "type", "quiesce", "timeout_ms", 100),
 	    "busy", "no workload");
 	/* A target that cannot be opened: start fails, and says where. */
@@ -1094,11 +1031,11 @@ s4_kernel_main(void *arg)
 	 * open: what pm_test and disk hold now is what they held when "disk"
 	 * was written (the agent resets pm_test only after that).
 	 */
-	for (n = 0; n < 200 && strcmp(get("sys/power/pm_test"), "devices"); n++)
+	for (n = 0; n < 200 && strcmp(ft_get("sys/power/pm_test"), "devices"); n++)
 		nap_ms(10);
-	snprintf(k->pm_test, sizeof k->pm_test, "%s", get("sys/power/pm_test"));
-	snprintf(k->disk, sizeof k->disk, "%s", get("sys/power/disk"));
-	snprintf(path, sizeof path, "%s", at("sys/power/state"));
+	snprintf(k->pm_test, sizeof k->pm_test, "%s", ft_get("sys/power/pm_test"));
+	snprintf(k->disk, sizeof k->disk, "%s", ft_get("sys/power/disk"));
+	snprintf(path, sizeof path, "%s", ft_at("sys/power/state"));
 	if ((fd = open(path, O_RDONLY)) == -1)
 		return NULL;
 	n = read(fd, k->state, sizeof k->state - 1);
@@ -1115,8 +1052,8 @@ START_TEST(pseudo_s4_cycle)
 	json_int_t		 id;
 	bool			 busy = false, s4_seen = false;
 
-	unlink(at("sys/power/state"));
-	ck_assert_int_eq(mkfifo(at("sys/power/state"), 0600), 0);
+	unlink(ft_at("sys/power/state"));
+	ck_assert_int_eq(mkfifo(ft_at("sys/power/state"), 0600), 0);
 	memset(&k, 0, sizeof k);
 	k.delay_ms = 600;
 	agent_start();
@@ -1152,7 +1089,7 @@ START_TEST(pseudo_s4_cycle)
 	ck_assert_str_eq(k.state, "disk");
 	ck_assert_str_eq(k.pm_test, "devices");
 	ck_assert_str_eq(k.disk, "platform");
-	ck_assert_str_eq(get("sys/power/pm_test"), "none");
+	ck_assert_str_eq(ft_get("sys/power/pm_test"), "none");
 	ck_assert_str_eq(str_of(m, "level"), "devices");
 	ck_assert_int_ge(int_of(m, "kernel_ms"), k.delay_ms / 2);
 	/* I/O went on while the state write was held: no stall of that length. */
@@ -1169,7 +1106,7 @@ START_TEST(pseudo_s4_cycle)
 	/* A test level only; a missing file names itself. */
 	call_error(json_pack("{s:s, s:s, s:i}", "type", "pseudo_s4", "level",
 	    "none", "timeout_ms", 1000), "bad_field", "level");
-	unlink(at("sys/power/pm_test"));
+	unlink(ft_at("sys/power/pm_test"));
 	call_error(json_pack("{s:s, s:s, s:i}", "type", "pseudo_s4", "level",
 	    "devices", "timeout_ms", 1000), "failed", "pm_test: No such file");
 }
@@ -1201,9 +1138,9 @@ START_TEST(online_request)
 
 		snprintf(rel, sizeof rel, "sys/devices/system/cpu/cpu%u/online",
 		    a);
-		ck_assert_str_eq(get(rel), "1");
+		ck_assert_str_eq(ft_get(rel), "1");
 	}
-	ck_assert_str_eq(get("sys/devices/system/memory/memory7/state"),
+	ck_assert_str_eq(ft_get("sys/devices/system/memory/memory7/state"),
 	    "online_movable");
 	/* What changed goes to the daemon as a topology message. */
 	m = fake_wait("topology", 2000);
@@ -1293,7 +1230,7 @@ START_TEST(uevent_cpu_onlined_and_worked)
 	m = wait_change("cpu-added", x, 3000);
 	ck_assert_msg(m != NULL, "no topology message for cpu%u", x);
 	snprintf(rel, sizeof rel, "sys/devices/system/cpu/cpu%u/online", x);
-	ck_assert_str_eq(get(rel), "1");
+	ck_assert_str_eq(ft_get(rel), "1");
 	c = change_in(m, "cpu-added", x);
 	ck_assert_int_ge(int_of(c, "online_ms"), 0);
 	ck_assert_ptr_null(json_object_get(c, "online_error"));
@@ -1312,12 +1249,12 @@ START_TEST(uevent_cpu_onlined_and_worked)
 	ck_assert_msg(grew, "no worker on the new CPU");
 
 	/* A memory block appears: onlined as configured, and exercised. */
-	put("sys/devices/system/memory/memory8/phys_index", "00000008\n");
-	put("sys/devices/system/memory/memory8/state", "offline\n");
+	ft_put("sys/devices/system/memory/memory8/phys_index", "00000008\n");
+	ft_put("sys/devices/system/memory/memory8/state", "offline\n");
 	send_uevent("add", "/devices/system/memory/memory8", "memory");
 	m = wait_change("mem-added", 8, 3000);
 	ck_assert_ptr_nonnull(m);
-	ck_assert_str_eq(get("sys/devices/system/memory/memory8/state"),
+	ck_assert_str_eq(ft_get("sys/devices/system/memory/memory8/state"),
 	    "online_movable");
 	ck_assert_int_ge(int_of(change_in(m, "mem-added", 8), "online_ms"), 0);
 	ck_assert_ptr_nonnull(change_in(m, "mem-online", 8));
@@ -1345,7 +1282,7 @@ START_TEST(uevent_without_online_leaves_it)
 	    "online_ms"));
 	json_decref(m);
 	snprintf(rel, sizeof rel, "sys/devices/system/cpu/cpu%u/online", x);
-	ck_assert_str_eq(get(rel), "0\n");
+	ck_assert_str_eq(ft_get(rel), "0\n");
 }
 END_TEST
 
@@ -1370,13 +1307,13 @@ START_TEST(virtio_port_by_name)
 	ck_assert_int_eq(tcgetattr(m, &t), 0);
 	cfmakeraw(&t);
 	ck_assert_int_eq(tcsetattr(m, TCSANOW, &t), 0);
-	put("sys/class/virtio-ports/vport0p1/name", "org.qemu.guest_agent.0\n");
-	put("sys/class/virtio-ports/vport1p2/name", "org.hotsoak.agent\n");
-	mkdirs(at("dev"));
-	ck_assert_int_eq(symlink(ptsname(m), at("dev/vport1p2")), 0);
+	ft_put("sys/class/virtio-ports/vport0p1/name", "org.qemu.guest_agent.0\n");
+	ft_put("sys/class/virtio-ports/vport1p2/name", "org.hotsoak.agent\n");
+	ft_mkdirs(ft_at("dev"));
+	ck_assert_int_eq(symlink(ptsname(m), ft_at("dev/vport1p2")), 0);
 	ck_assert_int_eq(channel_virtio_find(F.root, "org.hotsoak.agent", path,
 	    sizeof path, &cause), 0);
-	ck_assert_str_eq(path, at("dev/vport1p2"));
+	ck_assert_str_eq(path, ft_at("dev/vport1p2"));
 
 	memset(&o, 0, sizeof o);
 	snprintf(chan, sizeof chan, "virtio:org.hotsoak.agent");

@@ -19,6 +19,7 @@
 
 #include "memx.h"
 #include "topo.h"
+#include "faketree.h"
 
 /* One folder per test case (made in the parent, so it goes even when a test crashes)... */
 static char	case_dir[1024];
@@ -26,101 +27,24 @@ static char	case_dir[1024];
 static char	root[2048];
 static unsigned	root_seq;
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void
-rm_tree(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void
 case_setup(void)
 {
-	const char	*tmp = getenv("TMPDIR");
-
-	snprintf(case_dir, sizeof case_dir, "%s/check-topo.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(case_dir) == NULL)
-		ck_abort_msg("mkdtemp %s: %s", case_dir, strerror(errno));
+	ft_set_root(root);
+	ft_case_dir(case_dir, sizeof case_dir, "check-topo");
 }
 
 static void
 case_teardown(void)
 {
-	rm_tree(case_dir);
-}
-
-static void
-mkdirs(const char *path)
-{
-	char	buf[PATH_MAX], *p;
-
-	snprintf(buf, sizeof buf, "%s", path);
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-			ck_abort_msg("mkdir %s: %s", buf, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-		ck_abort_msg("mkdir %s: %s", buf, strerror(errno));
-}
-
-static const char *
-at(const char *rel)
-{
-	static char	buf[PATH_MAX];
-
-	snprintf(buf, sizeof buf, "%s/%s", root, rel);
-	return buf;
-}
-
-/* Write content to root/rel, making its folders. */
-static void
-put(const char *rel, const char *content)
-{
-	char	 path[PATH_MAX], *slash;
-	FILE	*f;
-
-	snprintf(path, sizeof path, "%s", at(rel));
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdirs(path);
-	*slash = '/';
-	if ((f = fopen(path, "w")) == NULL)
-		ck_abort_msg("%s: %s", path, strerror(errno));
-	fputs(content, f);
-	fclose(f);
-}
-
-/* Contents of root/rel; a static buffer, "<missing>" when it is not there. */
-static const char *
-get(const char *rel)
-{
-	static char	 buf[4096];
-	FILE		*f;
-	size_t		 n;
-
-	if ((f = fopen(at(rel), "r")) == NULL)
-		return "<missing>";
-	n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	ft_rmtree(case_dir);
 }
 
 static void
 unlink_rel(const char *rel)
 {
-	if (unlink(at(rel)) == -1)
-		ck_abort_msg("unlink %s: %s", at(rel), strerror(errno));
+	if (unlink(ft_at(rel)) == -1)
+		ck_abort_msg("unlink %s: %s", ft_at(rel), strerror(errno));
 }
 
 /*
@@ -135,36 +59,36 @@ tree_setup(void)
 
 	snprintf(root, sizeof root, "%s/root-%ld-%u", case_dir, (long)getpid(),
 	    root_seq++);
-	mkdirs(root);
-	put("sys/devices/system/cpu/possible", "0-7\n");
-	put("sys/devices/system/cpu/present", "0-3\n");
-	put("sys/devices/system/cpu/online", "0-1\n");
-	put("sys/devices/system/cpu/offline", "2-7\n");
-	put("sys/devices/system/cpu/kernel_max", "8191\n");
-	mkdirs(at("sys/devices/system/cpu/cpu0/topology"));
-	put("sys/devices/system/cpu/cpu1/online", "1\n");
-	put("sys/devices/system/cpu/cpu2/online", "0\n");
-	put("sys/devices/system/cpu/cpu3/online", "0\n");
-	mkdirs(at("sys/devices/system/cpu/cpufreq"));
-	put("sys/devices/system/memory/block_size_bytes", "8000000\n");
-	put("sys/devices/system/memory/auto_online_blocks", "offline\n");
-	mkdirs(at("sys/devices/system/memory/power"));
+	ft_mkdirs(root);
+	ft_put("sys/devices/system/cpu/possible", "0-7\n");
+	ft_put("sys/devices/system/cpu/present", "0-3\n");
+	ft_put("sys/devices/system/cpu/online", "0-1\n");
+	ft_put("sys/devices/system/cpu/offline", "2-7\n");
+	ft_put("sys/devices/system/cpu/kernel_max", "8191\n");
+	ft_mkdirs(ft_at("sys/devices/system/cpu/cpu0/topology"));
+	ft_put("sys/devices/system/cpu/cpu1/online", "1\n");
+	ft_put("sys/devices/system/cpu/cpu2/online", "0\n");
+	ft_put("sys/devices/system/cpu/cpu3/online", "0\n");
+	ft_mkdirs(ft_at("sys/devices/system/cpu/cpufreq"));
+	ft_put("sys/devices/system/memory/block_size_bytes", "8000000\n");
+	ft_put("sys/devices/system/memory/auto_online_blocks", "offline\n");
+	ft_mkdirs(ft_at("sys/devices/system/memory/power"));
 	for (i = 0; i < 8; i++) {
 		snprintf(rel, sizeof rel, "sys/devices/system/memory/memory%d/state",
 		    i);
-		put(rel, i < 6 ? "online\n" : "offline\n");
+		ft_put(rel, i < 6 ? "online\n" : "offline\n");
 		snprintf(rel, sizeof rel,
 		    "sys/devices/system/memory/memory%d/phys_index", i);
-		put(rel, "00000000\n");
+		ft_put(rel, "00000000\n");
 	}
-	put("proc/meminfo", "MemTotal:         786432 kB\n"
+	ft_put("proc/meminfo", "MemTotal:         786432 kB\n"
 	    "MemFree:          500000 kB\nMemAvailable:     600000 kB\n");
 }
 
 static void
 tree_teardown(void)
 {
-	rm_tree(root);
+	ft_rmtree(root);
 }
 
 static struct topo *
@@ -332,13 +256,13 @@ START_TEST(read_sparse_memory)
 	struct topo	*t;
 
 	/* Real machines skip block numbers (the PCI hole): 0-7 then 32, 40000. */
-	put("sys/devices/system/memory/memory32/state", "going-offline\n");
-	put("sys/devices/system/memory/memory40000/state", "online\n");
+	ft_put("sys/devices/system/memory/memory32/state", "going-offline\n");
+	ft_put("sys/devices/system/memory/memory40000/state", "online\n");
 	/* Old kernels: an online file and no state. */
-	put("sys/devices/system/memory/memory33/online", "1\n");
+	ft_put("sys/devices/system/memory/memory33/online", "1\n");
 	/* Names that only look like blocks. */
-	put("sys/devices/system/memory/memory_x/state", "online\n");
-	put("sys/devices/system/memory/memory034/state", "online\n");
+	ft_put("sys/devices/system/memory/memory_x/state", "online\n");
+	ft_put("sys/devices/system/memory/memory034/state", "online\n");
 	t = read_ok(root);
 	ck_assert_uint_eq(t->mem_blocks, 11);
 	ck_assert_uint_eq(t->mem_blocks_online, 8);
@@ -364,7 +288,7 @@ START_TEST(read_without_lists)
 	ck_assert_uint_eq(t->cpus_possible, 8);
 
 	/* No memory folder: no memory hotplug, not an error. */
-	rm_tree(at("sys/devices/system/memory"));
+	ft_rmtree(ft_at("sys/devices/system/memory"));
 	unlink_rel("sys/devices/system/cpu/possible");
 	t = read_ok(root);
 	ck_assert_uint_eq(t->mem_block_size, 0);
@@ -384,25 +308,25 @@ START_TEST(read_errors)
 	ck_assert_ptr_nonnull(cause);
 	free(cause);
 
-	put("sys/devices/system/cpu/present", "0-x\n");
+	ft_put("sys/devices/system/cpu/present", "0-x\n");
 	read_fails("cpu/present");
-	put("sys/devices/system/cpu/present", "0-3\n");
+	ft_put("sys/devices/system/cpu/present", "0-3\n");
 
-	put("sys/devices/system/memory/block_size_bytes", "zz\n");
+	ft_put("sys/devices/system/memory/block_size_bytes", "zz\n");
 	read_fails("block_size_bytes");
-	put("sys/devices/system/memory/block_size_bytes", "0\n");
+	ft_put("sys/devices/system/memory/block_size_bytes", "0\n");
 	read_fails("block_size_bytes");
-	put("sys/devices/system/memory/block_size_bytes", "8000000\n");
+	ft_put("sys/devices/system/memory/block_size_bytes", "8000000\n");
 
-	put("proc/meminfo", "MemFree: 1 kB\n");
+	ft_put("proc/meminfo", "MemFree: 1 kB\n");
 	read_fails("MemTotal");
 	unlink_rel("proc/meminfo");
 	read_fails("meminfo");
-	put("proc/meminfo", "MemFree: 1 kB\nMemTotal: 2048 kB\n");
+	ft_put("proc/meminfo", "MemFree: 1 kB\nMemTotal: 2048 kB\n");
 	ck_assert_uint_eq(read_ok(root)->mem_total_kb, 2048);
 
 	unlink_rel("sys/devices/system/cpu/online");
-	put("sys/devices/system/cpu/cpu2/online", "2\n");
+	ft_put("sys/devices/system/cpu/cpu2/online", "2\n");
 	read_fails("cpu2/online");
 }
 END_TEST
@@ -413,19 +337,19 @@ START_TEST(online_cpus)
 	char		*cause = NULL;
 
 	/* A leftover folder of a CPU that is not present: leave it alone. */
-	put("sys/devices/system/cpu/cpu4/online", "0\n");
+	ft_put("sys/devices/system/cpu/cpu4/online", "0\n");
 	if (topo_online_cpus(root, &n, &cause) == -1)
 		ck_abort_msg("topo_online_cpus: %s", cause);
 	ck_assert_uint_eq(n, 2);
-	ck_assert_str_eq(get("sys/devices/system/cpu/cpu2/online"), "1");
-	ck_assert_str_eq(get("sys/devices/system/cpu/cpu3/online"), "1");
+	ck_assert_str_eq(ft_get("sys/devices/system/cpu/cpu2/online"), "1");
+	ck_assert_str_eq(ft_get("sys/devices/system/cpu/cpu3/online"), "1");
 	/* Already online: not written (sysfs would keep "1\n", a write makes "1"). */
-	ck_assert_str_eq(get("sys/devices/system/cpu/cpu1/online"), "1\n");
-	ck_assert_str_eq(get("sys/devices/system/cpu/cpu0/online"), "<missing>");
-	ck_assert_str_eq(get("sys/devices/system/cpu/cpu4/online"), "0\n");
+	ck_assert_str_eq(ft_get("sys/devices/system/cpu/cpu1/online"), "1\n");
+	ck_assert_str_eq(ft_get("sys/devices/system/cpu/cpu0/online"), "<missing>");
+	ck_assert_str_eq(ft_get("sys/devices/system/cpu/cpu4/online"), "0\n");
 
 	/* Nothing left to do is success with 0. */
-	put("sys/devices/system/cpu/online", "0-3\n");
+	ft_put("sys/devices/system/cpu/online", "0-3\n");
 	ck_assert_int_eq(topo_online_cpus(root, &n, &cause), 0);
 	ck_assert_uint_eq(n, 0);
 }
@@ -438,13 +362,13 @@ START_TEST(online_cpus_partial)
 
 	/* cpu2's online file cannot be written (a folder): cpu3 still goes online. */
 	unlink_rel("sys/devices/system/cpu/cpu2/online");
-	mkdirs(at("sys/devices/system/cpu/cpu2/online"));
+	ft_mkdirs(ft_at("sys/devices/system/cpu/cpu2/online"));
 	ck_assert_int_eq(topo_online_cpus(root, &n, &cause), -1);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_ptr_nonnull(cause);
 	ck_assert_msg(strstr(cause, "cpu2") != NULL, "cause: %s", cause);
 	ck_assert_msg(strstr(cause, "1 of 2") != NULL, "cause: %s", cause);
-	ck_assert_str_eq(get("sys/devices/system/cpu/cpu3/online"), "1");
+	ck_assert_str_eq(ft_get("sys/devices/system/cpu/cpu3/online"), "1");
 	free(cause);
 }
 END_TEST
@@ -459,28 +383,28 @@ START_TEST(online_memory)
 	ck_assert_ptr_nonnull(cause);
 	free(cause);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_str_eq(get("sys/devices/system/memory/memory6/state"),
+	ck_assert_str_eq(ft_get("sys/devices/system/memory/memory6/state"),
 	    "offline\n");
 
 	if (topo_online_memory(root, "online_movable", &n, &cause) == -1)
 		ck_abort_msg("topo_online_memory: %s", cause);
 	ck_assert_uint_eq(n, 2);
-	ck_assert_str_eq(get("sys/devices/system/memory/memory6/state"),
+	ck_assert_str_eq(ft_get("sys/devices/system/memory/memory6/state"),
 	    "online_movable");
-	ck_assert_str_eq(get("sys/devices/system/memory/memory7/state"),
+	ck_assert_str_eq(ft_get("sys/devices/system/memory/memory7/state"),
 	    "online_movable");
-	ck_assert_str_eq(get("sys/devices/system/memory/memory0/state"),
+	ck_assert_str_eq(ft_get("sys/devices/system/memory/memory0/state"),
 	    "online\n");
-	ck_assert_str_eq(get("sys/devices/system/memory/memory5/state"),
+	ck_assert_str_eq(ft_get("sys/devices/system/memory/memory5/state"),
 	    "online\n");
 	t = read_ok(root);
 	ck_assert_uint_eq(t->mem_blocks_online, 8);
 
 	/* Plain "online" is written as asked. */
-	put("sys/devices/system/memory/memory9/state", "offline\n");
+	ft_put("sys/devices/system/memory/memory9/state", "offline\n");
 	ck_assert_int_eq(topo_online_memory(root, "online", &n, &cause), 0);
 	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(get("sys/devices/system/memory/memory9/state"),
+	ck_assert_str_eq(ft_get("sys/devices/system/memory/memory9/state"),
 	    "online");
 }
 END_TEST
@@ -492,8 +416,8 @@ START_TEST(online_memory_partial)
 
 	/* memory6 reads offline (old-style online file) but its state cannot be written. */
 	unlink_rel("sys/devices/system/memory/memory6/state");
-	put("sys/devices/system/memory/memory6/online", "0\n");
-	if (symlink("no/such/file", at("sys/devices/system/memory/memory6/state"))
+	ft_put("sys/devices/system/memory/memory6/online", "0\n");
+	if (symlink("no/such/file", ft_at("sys/devices/system/memory/memory6/state"))
 	    == -1)
 		ck_abort_msg("symlink: %s", strerror(errno));
 	ck_assert_int_eq(topo_online_memory(root, "online_movable", &n, &cause),
@@ -501,7 +425,7 @@ START_TEST(online_memory_partial)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_ptr_nonnull(cause);
 	ck_assert_msg(strstr(cause, "memory6") != NULL, "cause: %s", cause);
-	ck_assert_str_eq(get("sys/devices/system/memory/memory7/state"),
+	ck_assert_str_eq(ft_get("sys/devices/system/memory/memory7/state"),
 	    "online_movable");
 	free(cause);
 }
@@ -762,15 +686,15 @@ START_TEST(uevent_then_rescan)
 
 	/* What a uevent reported, a rescan must not report again. */
 	w = watch_pair(&peer);
-	put("sys/devices/system/cpu/online", "0-2\n");
-	put("sys/devices/system/cpu/cpu2/online", "1\n");
+	ft_put("sys/devices/system/cpu/online", "0-2\n");
+	ft_put("sys/devices/system/cpu/cpu2/online", "1\n");
 	send_uevent(peer, "online", "/devices/system/cpu/cpu2", "cpu");
 	ck_assert_uint_eq(drain(w, c, 8), 1);
 	change_is(&c[0], TOPO_CPU_ONLINE, 2);
 	ck_assert_uint_eq(rescan(w, c, 8), 0);
 
 	/* What it missed, a rescan finds. */
-	put("sys/devices/system/cpu/online", "0-3\n");
+	ft_put("sys/devices/system/cpu/online", "0-3\n");
 	ck_assert_uint_eq(rescan(w, c, 8), 1);
 	change_is(&c[0], TOPO_CPU_ONLINE, 3);
 	topo_watch_free(w);
@@ -794,9 +718,9 @@ START_TEST(rescan_fallback)
 	ck_assert_uint_eq(rescan(w, c, 8), 0);
 
 	/* cpu2 goes online and a new block appears, already online. */
-	put("sys/devices/system/cpu/online", "0-2\n");
-	put("sys/devices/system/cpu/cpu2/online", "1\n");
-	put("sys/devices/system/memory/memory8/state", "online\n");
+	ft_put("sys/devices/system/cpu/online", "0-2\n");
+	ft_put("sys/devices/system/cpu/cpu2/online", "1\n");
+	ft_put("sys/devices/system/memory/memory8/state", "online\n");
 	ck_assert_uint_eq(rescan(w, c, 8), 3);
 	change_is(&c[0], TOPO_CPU_ONLINE, 2);
 	change_is(&c[1], TOPO_MEM_ADDED, 8);
@@ -805,8 +729,8 @@ START_TEST(rescan_fallback)
 	ck_assert_uint_eq(rescan(w, c, 8), 0);
 
 	/* Two more, read one change at a time: none lost, none twice. */
-	put("sys/devices/system/memory/memory9/state", "offline\n");
-	put("sys/devices/system/memory/memory10/state", "online\n");
+	ft_put("sys/devices/system/memory/memory9/state", "offline\n");
+	ft_put("sys/devices/system/memory/memory10/state", "online\n");
 	ck_assert_uint_eq(rescan(w, c, 1), 1);
 	change_is(&c[0], TOPO_MEM_ADDED, 9);
 	ck_assert_uint_eq(rescan(w, c, 1), 1);
@@ -821,7 +745,7 @@ START_TEST(rescan_fallback)
 	ck_assert_uint_eq(t->cpus_online, 3);
 
 	/* A block taken away shows as offline then removed. */
-	rm_tree(at("sys/devices/system/memory/memory10"));
+	ft_rmtree(ft_at("sys/devices/system/memory/memory10"));
 	ck_assert_uint_eq(rescan(w, c, 8), 2);
 	change_is(&c[0], TOPO_MEM_OFFLINE, 10);
 	change_is(&c[1], TOPO_MEM_REMOVED, 10);
