@@ -424,6 +424,23 @@ complete(struct io_worker *w, struct io_req *r)
 	track_gap(w, now);
 	late = atomic_exchange(&r->state, IO_SLOT_FREE) == IO_SLOT_LATE;
 	atomic_fetch_add_explicit(&w->c.ios, 1, memory_order_relaxed);
+	/*
+	 * Past its deadline but not seen by the watchdog: the whole process
+	 * was stopped (a frozen partition, a VM held), and this thread woke
+	 * first. It is a timeout all the same, the one the watchdog missed.
+	 */
+	if (!late && now - r->submit_ns > run->cfg.io_timeout_ns) {
+		atomic_fetch_add_explicit(&w->c.timeouts, 1, memory_order_relaxed);
+		memset(&ev, 0, sizeof ev);
+		ev.kind = IO_EVENT_TIMEOUT;
+		ev.offset = r->offset;
+		ev.len = r->len;
+		ev.write = r->write;
+		ev.age_ns = now - r->submit_ns;
+		ev.worker = w->id;
+		emit(run, &ev);
+		late = 1;
+	}
 	if (late) {
 		memset(&ev, 0, sizeof ev);
 		ev.kind = IO_EVENT_LATE;

@@ -1,5 +1,6 @@
 /* log.c: one line per event on stderr; each line is built whole and written
- * with one call, so lines from helper threads never interleave. */
+ * with one call, so lines from helper threads never interleave. The agent
+ * and hotsoakd share it, each with its own name. */
 #include "config.h"
 
 #include <errno.h>
@@ -14,6 +15,16 @@
 #define LOG_LINE_MAX	2048
 
 static _Atomic int	log_level = LOG_LEVEL_INFO;
+static const char	*log_ident = "hotsoak-agent";
+static int		 log_journal;
+
+/* syslog priorities, which journald reads from a "<N>" line prefix. */
+static const int level_priority[] = {
+	[LOG_LEVEL_ERROR] = 3,
+	[LOG_LEVEL_WARN] = 4,
+	[LOG_LEVEL_INFO] = 6,
+	[LOG_LEVEL_DEBUG] = 7,
+};
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -21,6 +32,13 @@ static const char *const level_names[] = {
 	[LOG_LEVEL_INFO] = "info",
 	[LOG_LEVEL_DEBUG] = "debug",
 };
+
+void
+log_init(const char *ident, int journal)
+{
+	log_ident = ident;
+	log_journal = journal;
+}
 
 void
 log_set_level(enum log_level level)
@@ -52,7 +70,13 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
 
 	if ((int)level > atomic_load(&log_level))
 		return;
-	n = (size_t)snprintf(line, sizeof line, "hotsoak-agent: ");
+	if (log_journal)
+		n = (size_t)snprintf(line, sizeof line, "<%d>",
+		    level_priority[level]);
+	else
+		n = (size_t)snprintf(line, sizeof line, "%s: %s", log_ident,
+		    level == LOG_LEVEL_ERROR ? "error: " : level == LOG_LEVEL_WARN ?
+		    "warning: " : "");
 	k = vsnprintf(line + n, sizeof line - n, fmt, ap);
 	if (k > 0)
 		n += (size_t)k < sizeof line - n ? (size_t)k : sizeof line - n - 1;

@@ -1,5 +1,5 @@
-/* log.h: the agent's log: one line per event on stderr, prefixed
- * "hotsoak-agent: ", safe to call from any thread. */
+/* log.h: the log of the agent and of hotsoakd: one line per event on
+ * stderr, prefixed with the program's name, safe to call from any thread. */
 #ifndef HOTSOAK_AGENT_LOG_H
 #define HOTSOAK_AGENT_LOG_H
 
@@ -10,6 +10,12 @@ enum log_level {
 	LOG_LEVEL_DEBUG		/* every retry and timer */
 };
 
+/*
+ * Name the program ("hotsoak-agent" until called; the string must live on).
+ * With journal set, lines start with a syslog "<N>" priority instead of the
+ * name, which journald turns into the entry's priority.
+ */
+void	log_init(const char *ident, int journal);
 /* Lines above level are not written. */
 void	log_set_level(enum log_level level);
 /* The level named name ("error", "warn", "info", "debug"), or -1. */

@@ -7,6 +7,11 @@
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_validate,
+	&cmd_run,
+	&cmd_runs,
+	&cmd_show,
+	&cmd_findings,
+	&cmd_abort,
 	NULL
 };
 

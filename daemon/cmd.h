@@ -23,5 +23,10 @@ extern const struct cmd_entry *const cmd_table[];
 const struct cmd_entry *cmd_find(const char *name);
 
 extern const struct cmd_entry cmd_validate;
+extern const struct cmd_entry cmd_run;
+extern const struct cmd_entry cmd_runs;
+extern const struct cmd_entry cmd_show;
+extern const struct cmd_entry cmd_findings;
+extern const struct cmd_entry cmd_abort;
 
 #endif

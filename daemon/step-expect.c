@@ -67,6 +67,15 @@ expect_check(struct plan_parser *pp, const struct pnode *n, void *data)
 	return rc;
 }
 
+static int
+expect_exec(struct step_run *sr, const void *data)
+{
+	const struct expect_args	*a = data;
+
+	return step_run_expect(sr, a->guest_cpus, a->guest_memory_at_least,
+	    a->within_ms);
+}
+
 const struct step_entry step_expect = {
 	.name = "expect",
 	.summary = "check the guest's view of its CPUs and memory within a deadline",
@@ -74,4 +83,5 @@ const struct step_entry step_expect = {
 	.fields = expect_fields,
 	.init = expect_init,
 	.check = expect_check,
+	.exec = expect_exec,
 };

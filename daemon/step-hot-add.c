@@ -77,6 +77,14 @@ hot_add_demand(const void *data, struct plan_demand *d)
 	d->memory_ops = a->memory != 0;
 }
 
+static int
+hot_add_exec(struct step_run *sr, const void *data)
+{
+	const struct hot_add_args	*a = data;
+
+	return step_run_hot_add(sr, a->cpu, a->memory);
+}
+
 const struct step_entry step_hot_add = {
 	.name = "hot_add",
 	.summary = "add CPUs or memory to the running partition",
@@ -85,4 +93,5 @@ const struct step_entry step_hot_add = {
 	.init = hot_add_init,
 	.check = hot_add_check,
 	.demand = hot_add_demand,
+	.exec = hot_add_exec,
 };

@@ -4,18 +4,9 @@
 
 #include "step.h"
 
-enum replace_unit {
-	REPLACE_UNIT_CPU,	/* a processor unit is swapped */
-	REPLACE_UNIT_MEMORY	/* a memory unit is swapped */
-};
-
-enum replace_method {
-	REPLACE_PSEUDO_S4,	/* the guest's hibernation test mode: drivers to D3 */
-	REPLACE_QUIESCE		/* the agent stops and drains its I/O only */
-};
-
-static const char *const replace_unit_names[] = { "cpu", "memory", NULL };
-static const char *const replace_method_names[] = { "pseudo-s4", "quiesce",
+/* Spelled as enum replace_unit and enum replace_method (run-step.h) count. */
+const char *const replace_unit_names[] = { "cpu", "memory", NULL };
+const char *const replace_method_names[] = { "pseudo-s4", "quiesce", "hold",
     NULL };
 
 struct hot_replace_args {
@@ -45,7 +36,9 @@ hot_replace_init(void *data)
 
 /*
  * On the local backend the "guest" is this host: its hibernation test mode
- * would suspend the host's own drivers, so local replaces only quiesce.
+ * would suspend the host's own drivers, so a local replace holds the
+ * partition (frozen with its I/O in flight, the nearest thing to devices
+ * in D3) or quiesces the agent first.
  */
 static int
 hot_replace_check(struct plan_parser *pp, const struct pnode *n, void *data)
@@ -55,14 +48,22 @@ hot_replace_check(struct plan_parser *pp, const struct pnode *n, void *data)
 				    PLAN_BACKEND_LOCAL;
 
 	if (a->method == -1) {
-		a->method = local ? REPLACE_QUIESCE : REPLACE_PSEUDO_S4;
+		a->method = local ? REPLACE_HOLD : REPLACE_PSEUDO_S4;
 		return 0;
 	}
 	if (a->method == REPLACE_PSEUDO_S4 && local && pp->target_ok)
 		return pp_error(pp, pnode_map_get(n, "method"), "method pseudo-s4 "
 		    "would suspend this host's own drivers; the local backend "
-		    "replaces with `quiesce`");
+		    "replaces with `hold` or `quiesce`");
 	return 0;
+}
+
+static int
+hot_replace_exec(struct step_run *sr, const void *data)
+{
+	const struct hot_replace_args	*a = data;
+
+	return step_run_replace(sr, a->unit, a->method, a->outage_ms);
 }
 
 const struct step_entry step_hot_replace = {
@@ -72,4 +73,5 @@ const struct step_entry step_hot_replace = {
 	.fields = hot_replace_fields,
 	.init = hot_replace_init,
 	.check = hot_replace_check,
+	.exec = hot_replace_exec,
 };

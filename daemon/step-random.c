@@ -150,6 +150,14 @@ random_free(void *data)
 	steps_free(&a->choose);
 }
 
+static int
+random_exec(struct step_run *sr, const void *data)
+{
+	const struct random_args	*a = data;
+
+	return step_run_random(sr, &a->choose, a->min_ms, a->max_ms, a->times);
+}
+
 const struct step_entry step_random = {
 	.name = "random",
 	.summary = "at seeded random intervals, run one step chosen from a list",
@@ -158,4 +166,5 @@ const struct step_entry step_random = {
 	.init = random_init,
 	.demand = random_demand,
 	.free = random_free,
+	.exec = random_exec,
 };

@@ -55,6 +55,14 @@ repeat_free(void *data)
 	steps_free(&a->steps);
 }
 
+static int
+repeat_exec(struct step_run *sr, const void *data)
+{
+	const struct repeat_args	*a = data;
+
+	return step_run_repeat(sr, &a->steps, a->times);
+}
+
 const struct step_entry step_repeat = {
 	.name = "repeat",
 	.summary = "run nested steps a number of times",
@@ -62,4 +70,5 @@ const struct step_entry step_repeat = {
 	.fields = repeat_fields,
 	.demand = repeat_demand,
 	.free = repeat_free,
+	.exec = repeat_exec,
 };

@@ -24,10 +24,19 @@ wait_encode(const void *data)
 	return encode_duration(a->ms);
 }
 
+static int
+wait_exec(struct step_run *sr, const void *data)
+{
+	const struct wait_args	*a = data;
+
+	return step_run_sleep(sr, a->ms);
+}
+
 const struct step_entry step_wait = {
 	.name = "wait",
 	.summary = "let the workload run for a duration",
 	.size = sizeof(struct wait_args),
 	.parse = wait_parse,
 	.encode = wait_encode,
+	.exec = wait_exec,
 };

@@ -7,6 +7,7 @@
 
 #include "hotsoak/plan.h"
 #include "plan-decode.h"
+#include "run-step.h"
 
 struct step_entry {
 	const char	*name;		/* the key that names the action in a plan */
@@ -24,6 +25,12 @@ struct step_entry {
 	json_t		*(*encode)(const void *data);	/* NULL: encode_map(fields) */
 	void		(*demand)(const void *data, struct plan_demand *);
 	void		(*free)(void *data);	/* what data owns, not data */
+	/*
+	 * Execute the step in a run: an enum step_result, usually from one of
+	 * the step_run_* calls of run-step.h. The engine owns every timer and
+	 * request those start, so cancelling a step needs no hook here.
+	 */
+	int		(*exec)(struct step_run *, const void *data);
 };
 
 extern const struct step_entry *const step_table[];

@@ -1,0 +1,141 @@
+/* cmd-client.h: what the commands that talk to hotsoakd share: the server
+ * and token options, JSON calls that explain a refusal, number formatting. */
+#ifndef HOTSOAK_CMD_CLIENT_H
+#define HOTSOAK_CMD_CLIENT_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "http-client.h"
+
+#define CLIENT_SERVER_DEFAULT	"http://127.0.0.1:8470"
+#define CLIENT_API		"/api/v1"
+#define CLIENT_FMT_MAX		32	/* longest client_fmt_* text, with its NUL */
+
+/* getopt_long values of the options every client command takes. */
+enum client_opt {
+	CLIENT_OPT_SERVER = 0x100,	/* --server URL */
+	CLIENT_OPT_TOKEN_FILE,		/* --token-file FILE */
+	CLIENT_OPT_TIMEOUT		/* --timeout DUR, per request */
+};
+
+/* The entries of a command's getopt_long table for the options above. */
+#define CLIENT_LONGOPTS \
+	{ "server", required_argument, NULL, CLIENT_OPT_SERVER }, \
+	{ "token-file", required_argument, NULL, CLIENT_OPT_TOKEN_FILE }, \
+	{ "timeout", required_argument, NULL, CLIENT_OPT_TIMEOUT }
+
+/* How the options spell in usage lines. */
+#define CLIENT_USAGE	"[--server URL] [--token-file FILE] [--timeout DUR]"
+
+/* The options as given, borrowed from argv; NULL when not given. */
+struct client_opts {
+	const char	*server;	/* else $HOTSOAK_SERVER, else the default */
+	const char	*token_file;	/* else $HOTSOAK_TOKEN_FILE, else $HOTSOAK_TOKEN */
+	const char	*timeout;	/* else $HOTSOAK_TIMEOUT, else HTTP_TIMEOUT_MS */
+};
+
+/* Keeps arg when ch is a client option and returns 1; 0 otherwise. */
+int	client_option(struct client_opts *, int ch, const char *arg);
+
+/*
+ * Options given before the command's name ("hotsoak --server URL runs")
+ * become the environment the commands read ($HOTSOAK_SERVER,
+ * $HOTSOAK_TOKEN_FILE, $HOTSOAK_TIMEOUT), so they hold for whichever
+ * command follows and lose to the same option given after its name.
+ * Returns how many words of argv were taken, or -1 with an allocated
+ * *cause (the caller frees) when one lacks its value.
+ */
+int	client_global_options(int argc, char **argv, char **cause);
+
+/* A configured connection to the API. */
+struct client {
+	char			*server;	/* base URL without a trailing '/' */
+	char			*token;		/* NULL: send none */
+	uint64_t		 timeout_ms;
+	volatile sig_atomic_t	*stop;		/* abandons a request; may be NULL */
+};
+
+/*
+ * Resolve the options against the environment and read the token. -1 with
+ * an allocated *cause (the caller frees). Clear with client_clear.
+ */
+int	client_init(struct client *, const struct client_opts *, char **cause);
+void	client_clear(struct client *);
+
+/* A reply, whatever it held. */
+struct client_reply {
+	int	 status;	/* HTTP status, 0 when no reply came */
+	json_t	*json;		/* the body when it is JSON, else NULL */
+	char	*location;	/* the Location header or NULL */
+};
+
+/*
+ * Call the API: path is under the server ("/api/v1/runs?limit=5"), body
+ * (NULL: none) goes with content type ctype. Returns an enum cmd_status:
+ * CMD_OK for a 2xx with a JSON object in reply->json (an empty body reads
+ * as {}); otherwise the reason is printed on stderr and it is CMD_FAILED
+ * when the server refused the input (400, 409, 422), else CMD_ERROR
+ * (unreachable, 401, 404, 5xx, a reply that is not JSON). Strings in
+ * reply->json have their control characters replaced, so they print
+ * safely. The caller clears reply with client_reply_clear in every case.
+ */
+int	client_call(struct client *, enum http_method, const char *path,
+	    const char *ctype, const char *body, size_t len,
+	    struct client_reply *);
+int	client_get(struct client *, const char *path, struct client_reply *);
+void	client_reply_clear(struct client_reply *);
+
+/*
+ * Append "?name=value" or "&name=value", value URL-encoded, to the
+ * allocated *path (reallocated; the caller frees). -1 when out of memory.
+ */
+int	client_query_add(char **path, const char *name, const char *value);
+
+/* 0 when s is a run id as the API spells them (decimal digits), else -1. */
+int	client_check_id(const char *s);
+
+/* Pretty JSON on stdout, as --json shows it. */
+int	client_print_json(const json_t *);
+
+/*
+ * Members of whatever the server sent, never trusting its types: NULL, or
+ * -1, when the member is missing or of another type. client_uint takes a
+ * number of zero or more (an integer, or a real it truncates).
+ */
+const char	*client_str(const json_t *, const char *key);
+const json_t	*client_obj(const json_t *, const char *key);
+const json_t	*client_arr(const json_t *, const char *key);
+int		 client_uint(const json_t *, const char *key, uint64_t *);
+/* An id as text: an integer of zero or more, or a string. */
+int		 client_id(const json_t *, const char *key, char *buf,
+		    size_t len);
+/* The run's "seed" as text, unsigned 64 bits even when sent wrapped. */
+int		 client_seed(const json_t *, char *buf, size_t len);
+
+/* s with control characters as '?', cut to fit buf. Returns buf. */
+const char	*client_clean(const char *s, char *buf, size_t len);
+
+/* "950", "12.3k", "1.23M": three significant digits. */
+void	client_fmt_count(uint64_t, char *buf, size_t len);
+/* "512 B", "4.7 GiB". */
+void	client_fmt_bytes(uint64_t, char *buf, size_t len);
+/* "800ns", "120us", "1.4ms", "14.2s", "2m05s", "3h20m", "2d04h". */
+void	client_fmt_ns(uint64_t ns, char *buf, size_t len);
+/* The same from milliseconds (as "elapsed_ms" counts). */
+void	client_fmt_ms(uint64_t ms, char *buf, size_t len);
+
+/*
+ * The summary of a run object (GET /api/v1/runs/ID) on stdout, its
+ * findings fetched and listed too (cmd-show.c). Never fails on a member
+ * missing or of a wrong type: it prints what is there.
+ */
+void	show_print_run(struct client *, const json_t *run);
+/* The exit status a run stands for: its verdict when finished, else CMD_OK. */
+int	show_run_status(const json_t *run);
+
+#endif
