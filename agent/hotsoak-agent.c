@@ -2,9 +2,12 @@
  * test: parses the command line and starts standalone or linked mode. */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +25,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: hotsoak-agent --channel SPEC [--token-file FILE] [--root DIR]\n"
-	    "           [--kmsg PATH|none] [--log-level LEVEL]\n"
+	    "           [--kmsg PATH|none] [--uevent-fd N] [--log-level LEVEL]\n"
 	    "       hotsoak-agent --standalone --target PATH --size SIZE "
 	    "--seconds N [options] [--json]\n"
 	    "       hotsoak-agent --standalone --verify-only --target PATH "
@@ -53,6 +56,9 @@ usage(FILE *f)
 	    "  --token-file FILE   the hello's token (else $HOTSOAK_TOKEN)\n"
 	    "  --root DIR          prefix of /sys, /proc and /dev (tests)\n"
 	    "  --kmsg PATH|none    kernel log to watch (/dev/kmsg)\n"
+	    "  --uevent-fd N       read kernel-format uevents from inherited\n"
+	    "                      datagram socket N instead of the kernel's\n"
+	    "                      (a simulated partition, or tests)\n"
 	    "  --log-level LEVEL   error, warn, info (default) or debug\n"
 	    "exit: 0 after SIGTERM or SIGINT, 2 on a usage or setup error\n");
 }
@@ -99,7 +105,8 @@ enum {
 	OPT_WORKERS, OPT_READ_PERCENT, OPT_SEQUENTIAL, OPT_SEED, OPT_IO_TIMEOUT,
 	OPT_ENGINE, OPT_BUFFERED, OPT_NO_VERIFY, OPT_NO_FILL, OPT_NO_FINAL,
 	OPT_KEEP, OPT_STATE, OPT_VERIFY_ONLY, OPT_JSON, OPT_STANDALONE, OPT_HELP,
-	OPT_CHANNEL, OPT_TOKEN_FILE, OPT_ROOT, OPT_KMSG, OPT_LOG_LEVEL
+	OPT_CHANNEL, OPT_TOKEN_FILE, OPT_ROOT, OPT_KMSG, OPT_LOG_LEVEL,
+	OPT_UEVENT_FD
 };
 
 static const struct option longopts[] = {
@@ -129,6 +136,7 @@ static const struct option longopts[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "kmsg", required_argument, NULL, OPT_KMSG },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "uevent-fd", required_argument, NULL, OPT_UEVENT_FD },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -162,6 +170,34 @@ read_token(const char *path)
 	return strdup(buf);
 }
 
+/*
+ * --uevent-fd: a descriptor inherited from whoever started us, so check it
+ * is there and keeps message boundaries before the watch relies on it.
+ */
+static int
+parse_uevent_fd(const char *arg, int *out)
+{
+	uint64_t	v;
+	int		type;
+	socklen_t	tl = sizeof type;
+
+	if (parse_uint_arg("uevent-fd", arg, 0, INT_MAX, &v) == -1)
+		return -1;
+	if (getsockopt((int)v, SOL_SOCKET, SO_TYPE, &type, &tl) == -1) {
+		fprintf(stderr, "hotsoak-agent: --uevent-fd %s: %s\n", arg,
+		    errno == EBADF ? "not an open descriptor" :
+		    errno == ENOTSOCK ? "not a socket" : strerror(errno));
+		return -1;
+	}
+	if (type != SOCK_DGRAM && type != SOCK_SEQPACKET) {
+		fprintf(stderr, "hotsoak-agent: --uevent-fd %s: not a datagram "
+		    "socket (uevents are one message each)\n", arg);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 static struct agent *the_agent;
 
 static void
@@ -185,7 +221,6 @@ linked_main(struct agent_opts *ao, const char *token_file)
 		ao->token = token;
 	} else
 		ao->token = getenv("HOTSOAK_TOKEN");
-	ao->uevent_fd = TOPO_WATCH_NETLINK;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
@@ -221,6 +256,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	memset(&ao, 0, sizeof ao);
 	ao.kmsg = "/dev/kmsg";
+	ao.uevent_fd = TOPO_WATCH_NETLINK;
 	o.block_size = 4096;
 	o.queue_depth = 4;
 	o.read_percent = 50;
@@ -331,6 +367,10 @@ main(int argc, char **argv)
 		case OPT_KMSG:
 			ao.kmsg = strcmp(optarg, "none") == 0 ? NULL : optarg;
 			break;
+		case OPT_UEVENT_FD:
+			if (parse_uevent_fd(optarg, &ao.uevent_fd) == -1)
+				return 2;
+			break;
 		case OPT_LOG_LEVEL:
 			if ((level = log_level_find(optarg)) == -1) {
 				fprintf(stderr, "hotsoak-agent: --log-level: `%s` is "
@@ -348,8 +388,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || (standalone && ao.channel != NULL) ||
-	    (!standalone && ao.channel == NULL)) {
+	if (optind != argc || (standalone && (ao.channel != NULL ||
+	    ao.uevent_fd >= 0)) || (!standalone && ao.channel == NULL)) {
 		usage(stderr);
 		return 2;
 	}

@@ -156,7 +156,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 static int
 write_url(const char *state_dir, const char *bound)
 {
-	char	 path[PATH_MAX], tmp[PATH_MAX];
+	char	 path[PATH_MAX], tmp[PATH_MAX + 8];
 	FILE	*f;
 
 	snprintf(path, sizeof path, "%s/hotsoakd.url", state_dir);

@@ -1,0 +1,140 @@
+/* api-int.h: what the REST API's files share: the server, one request and
+ * its one reply, the route table and the helpers of api-util.c. */
+#ifndef HOTSOAK_API_INT_H
+#define HOTSOAK_API_INT_H
+
+#include <sys/queue.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "api.h"
+
+#define API_QUERY_MAX	16		/* parameters in one query string */
+#define API_DRAIN_MAX	(64U << 20)	/* refused body bytes read and dropped
+					   before the connection is cut */
+
+struct api_gate;
+LIST_HEAD(api_gates, api_gate);
+
+struct api {
+	struct event_base	*base;
+	struct evhttp		*http;
+	struct store		*store;
+	struct runs		*runs;
+	struct plans_dir	*plans;		/* NULL: runs by name are refused */
+	char			*token;		/* NULL: no auth */
+	size_t			 body_max;
+	char			*version;
+	uint64_t		 started_ns;	/* CLOCK_MONOTONIC at api_new */
+	struct api_gates	 gates;		/* one per open connection */
+};
+
+struct api_param {
+	char		*name;		/* percent-decoded */
+	char		*value;
+};
+
+/* One request as a handler sees it. */
+struct api_req {
+	struct api		*api;
+	struct evhttp_request	*ev;
+	enum evhttp_cmd_type	 method;	/* HEAD is routed as GET */
+	bool			 head;		/* HEAD: the reply goes without its body */
+	int64_t			 id;		/* the {id} of the path; 0: none */
+	struct api_param	 query[API_QUERY_MAX];
+	size_t			 nquery;
+};
+
+/*
+ * The one reply to a request. Handlers fill it in; the router sends it, so
+ * every request ends in exactly one evhttp_send_reply.
+ */
+struct api_res {
+	int		 status;
+	json_t		*body;		/* owned; NULL is a 500 */
+	char		*location;	/* allocated, or NULL */
+	const char	*allow;		/* the Allow header of a 405 */
+	bool		 challenge;	/* WWW-Authenticate of a 401 */
+	bool		 close;		/* Connection: close */
+};
+
+typedef void (*api_handler)(struct api_req *, struct api_res *);
+
+struct api_route {
+	enum evhttp_cmd_type	 method;
+	const char		*pattern;	/* "{id}" is one path segment, a run id */
+	api_handler		 handler;
+	const char *const	*params;	/* query parameters taken, NULL-terminated; NULL: none */
+};
+
+/* Every route; the last entry has a NULL pattern. */
+extern const struct api_route api_routes[];
+
+/* api-runs.c */
+void	api_runs_create(struct api_req *, struct api_res *);
+void	api_runs_list(struct api_req *, struct api_res *);
+void	api_runs_get(struct api_req *, struct api_res *);
+void	api_runs_abort(struct api_req *, struct api_res *);
+void	api_runs_findings(struct api_req *, struct api_res *);
+void	api_runs_events(struct api_req *, struct api_res *);
+void	api_runs_samples(struct api_req *, struct api_res *);
+extern const char *const api_runs_list_params[];
+extern const char *const api_runs_page_params[];
+
+/* api-plans.c */
+void	api_plans_list(struct api_req *, struct api_res *);
+
+/* api-health.c */
+void	api_health_get(struct api_req *, struct api_res *);
+
+/* api-gate.c */
+struct bufferevent *api_gate_bevcb(struct event_base *, void *);
+/*
+ * Was the body of req, the next request of its connection, refused by the
+ * gate? *close tells that the connection must close after the reply. Call
+ * once for each request.
+ */
+bool	api_gate_refused(struct api *, struct evhttp_request *, bool *close);
+void	api_gate_free_all(struct api *);
+
+/* api-util.c */
+/* Sets res to status and body (stolen; NULL, out of memory, is a 500). */
+void	api_ok(struct api_res *, int status, json_t *body);
+/*
+ * Sets res to an error reply {"error": error, "detail": ...}. The detail is
+ * made valid UTF-8 without control characters, so values from the request
+ * may go into it.
+ */
+void	api_error(struct api_res *, int status, const char *error,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A 400 "bad parameter" naming parameter name in its "parameter" member. */
+void	api_param_error(struct api_res *, const char *name, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
+/* A JSON string of s, with bytes that are not printable UTF-8 made '?'. */
+json_t	*api_string(const char *s);
+/* The value of query parameter name, or NULL. */
+const char *api_param(const struct api_req *, const char *name);
+/*
+ * Splits query into r->query, percent-decoded. -1 with a 400 in res for a
+ * name not in params (NULL: none taken), a name given twice, a NUL, or too
+ * many parameters.
+ */
+int	api_query_parse(struct api_req *, const char *query,
+	    const char *const *params, struct api_res *);
+/* A run id: a positive decimal without sign or leading zeros. */
+int	api_parse_id(const char *s, size_t len, int64_t *id);
+/* A decimal from min to max without sign or leading zeros. */
+int	api_parse_uint(const char *s, uint64_t min, uint64_t max,
+	    uint64_t *out);
+/* Does header (an Authorization value) carry the server's token? */
+bool	api_token_ok(const struct api *, const char *header);
+/* Sends res as the reply to r: the one evhttp_send_reply of the API. */
+void	api_send(struct api_req *, struct api_res *);
+void	api_req_clear(struct api_req *);
+void	api_res_clear(struct api_res *);
+
+#endif
