@@ -1307,7 +1307,7 @@ stale_socket(const char *path)
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%.*s", (int)sizeof sun.sun_path - 1, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);

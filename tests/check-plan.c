@@ -212,8 +212,8 @@ START_TEST(steps_to_json)
 	ck_assert(json_is_false(jpath(o, "steps.1.hot_add.online")));
 	ck_jstr(o, "steps.2.expect.within", "30s");
 	ck_jstr(o, "steps.3.hot_replace.outage", "1s500ms");
-	/* The local backend's replace quiesces: pseudo-S4 would be the host's. */
-	ck_jstr(o, "steps.3.hot_replace.method", "quiesce");
+	/* The local backend's replace holds: pseudo-S4 would be the host's. */
+	ck_jstr(o, "steps.3.hot_replace.method", "hold");
 	ck_jint(o, "steps.4.repeat.times", 2);
 	ck_jstr(o, "steps.4.repeat.steps.0.wait", "1h30m");
 	ck_jstr(o, "steps.5.random.interval", "5s..1m");

@@ -12,6 +12,7 @@ E2E_DIR=$(mktemp -d /tmp/hotsoak-e2e.XXXXXX)
 DAEMON_PID=
 SERVER=
 fails=0
+passes=0
 
 e2e_cleanup() {
 	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
@@ -51,7 +52,7 @@ stop_daemon() {
 mkdir -p "$E2E_DIR/plans"
 cp "$top_srcdir"/plans/*.yaml "$E2E_DIR/plans/"
 
-ok() { echo "ok - $*"; }
+ok() { echo "ok - $*"; passes=$((passes + 1)); }
 not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
 check() {
 	local what=$1; shift
@@ -75,6 +76,7 @@ wait_status() {
 }
 
 e2e_done() {
+	echo "$passes passed, $fails failed"
 	if [ "$fails" -ne 0 ]; then
 		echo "--- hotsoakd log"; tail -n 80 "$E2E_DIR/hotsoakd.log" || true
 		exit 1
