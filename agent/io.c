@@ -411,6 +411,23 @@ track_gap(struct io_worker *w, uint64_t now)
 	atomic_store_explicit(&w->last_done_ns, now, memory_order_relaxed);
 }
 
+/* An event about request r of worker w, aged from its submission to now. */
+static void
+emit_req(struct io_worker *w, const struct io_req *r, enum io_event_kind kind,
+    uint64_t now)
+{
+	struct io_event	ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.kind = kind;
+	ev.offset = r->offset;
+	ev.len = r->len;
+	ev.write = r->write;
+	ev.age_ns = now - r->submit_ns;
+	ev.worker = w->id;
+	emit(w->run, &ev);
+}
+
 static void
 complete(struct io_worker *w, struct io_req *r)
 {
@@ -431,26 +448,11 @@ complete(struct io_worker *w, struct io_req *r)
 	 */
 	if (!late && now - r->submit_ns > run->cfg.io_timeout_ns) {
 		atomic_fetch_add_explicit(&w->c.timeouts, 1, memory_order_relaxed);
-		memset(&ev, 0, sizeof ev);
-		ev.kind = IO_EVENT_TIMEOUT;
-		ev.offset = r->offset;
-		ev.len = r->len;
-		ev.write = r->write;
-		ev.age_ns = now - r->submit_ns;
-		ev.worker = w->id;
-		emit(run, &ev);
+		emit_req(w, r, IO_EVENT_TIMEOUT, now);
 		late = 1;
 	}
-	if (late) {
-		memset(&ev, 0, sizeof ev);
-		ev.kind = IO_EVENT_LATE;
-		ev.offset = r->offset;
-		ev.len = r->len;
-		ev.write = r->write;
-		ev.age_ns = now - r->submit_ns;
-		ev.worker = w->id;
-		emit(run, &ev);
-	}
+	if (late)
+		emit_req(w, r, IO_EVENT_LATE, now);
 	if (r->result != (int64_t)r->len) {
 		atomic_fetch_add_explicit(&w->c.errors, 1, memory_order_relaxed);
 		memset(&ev, 0, sizeof ev);
@@ -657,7 +659,6 @@ watchdog_main(void *arg)
 {
 	struct io_run		*run = arg;
 	struct io_worker	*w;
-	struct io_event		 ev;
 	struct io_req		*r;
 	uint64_t		 now, tick;
 	unsigned		 i, j, n;
@@ -690,14 +691,7 @@ watchdog_main(void *arg)
 					continue;
 				atomic_fetch_add_explicit(&w->c.timeouts, 1,
 				    memory_order_relaxed);
-				memset(&ev, 0, sizeof ev);
-				ev.kind = IO_EVENT_TIMEOUT;
-				ev.offset = r->offset;
-				ev.len = r->len;
-				ev.write = r->write;
-				ev.age_ns = now - r->submit_ns;
-				ev.worker = w->id;
-				emit(run, &ev);
+				emit_req(w, r, IO_EVENT_TIMEOUT, now);
 			}
 		}
 	}

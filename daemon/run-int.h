@@ -174,6 +174,8 @@ struct run {
 	struct run_seen	 seen[RUN_MAX_SEEN];
 	unsigned	 nseen;
 	json_t		*agent_info;	/* the hello */
+	char		 replace_label[RUN_PATH_MAX + 64]; /* the last replace step */
+	uint64_t	 replace_end_ns; /* CLOCK_MONOTONIC when it ended; 0: none */
 	uint64_t	 last_summary_ns; /* CLOCK_MONOTONIC of the last store write */
 };
 

@@ -443,6 +443,9 @@ replace_next(struct run *run)
 		return;
 	case RP_DONE:
 		run->replace_window = false;
+		snprintf(run->replace_label, sizeof run->replace_label, "%s",
+		    run->step_label);
+		run->replace_end_ns = clock_mono_ns();
 		replace_record(run);
 		op_done(run);
 		return;

@@ -346,8 +346,17 @@ run_on_agent_finding(struct run *run, json_t *msg)
 		run_finding(run, FINDING_WARNING, "agent", title, detail);
 		return;
 	}
-	run_finding(run, k, "agent", title,
-	    detail != NULL ? json_deep_copy(detail) : NULL);
+	detail = json_is_object(detail) ? json_deep_copy(detail) : json_object();
+	/*
+	 * The agent tells of an I/O that outlived a replace once the partition
+	 * runs again, when the next step has begun: name the replace too.
+	 */
+	if ((k == FINDING_IO_TIMEOUT || k == FINDING_IO_ERROR) &&
+	    run->replace_end_ns != 0 && clock_mono_ns() - run->replace_end_ns <
+	    (run->plan->workload.io.io_timeout_ms + 2000) * 1000000ULL)
+		json_object_set_new(detail, "after_replace",
+		    json_string(run->replace_label));
+	run_finding(run, k, "agent", title, detail);
 }
 
 static void
