@@ -37,7 +37,7 @@
 
 #define GATE_LINE_MAX	8192	/* a longer line is evhttp's to refuse */
 #define GATE_VALUE_MAX	128	/* longer values of the headers followed */
-#define GATE_REFUSED_MAX 8	/* refused requests not yet answered */
+#define GATE_REFUSED_MAX 32	/* refused requests not yet answered */
 
 enum gate_state {
 	GATE_REQUEST,		/* the request line of the next request */
@@ -55,7 +55,7 @@ enum gate_header {
 	GATE_H_LENGTH,		/* Content-Length */
 	GATE_H_ENCODING,	/* Transfer-Encoding */
 	GATE_H_EXPECT,		/* Expect */
-	GATE_H_COUNT
+	GATE_H_COUNT		/* how many the gate follows */
 };
 
 static const char *const gate_header_names[GATE_H_COUNT] = {
@@ -68,6 +68,7 @@ struct api_gate {
 	struct bufferevent	*bev;
 	struct evbuffer_cb_entry *cbe;
 	struct event		*attach;
+	struct event		*kill;		/* frees the connection, once cut off */
 	bool			 attached;	/* evhttp's close callback frees it */
 	bool			 busy;		/* the gate is editing the buffer */
 	enum gate_state		 state;
@@ -93,8 +94,6 @@ struct api_gate {
 	char			 value[GATE_H_COUNT][GATE_VALUE_MAX + 1];
 };
 
-static void	gate_walk(struct api_gate *, struct evbuffer *);
-
 static void
 gate_unhook(struct api_gate *g)
 {
@@ -104,6 +103,9 @@ gate_unhook(struct api_gate *g)
 	if (g->attach != NULL)
 		event_free(g->attach);
 	g->attach = NULL;
+	if (g->kill != NULL)
+		event_free(g->kill);
+	g->kill = NULL;
 	LIST_REMOVE(g, entry);
 }
 
@@ -159,18 +161,42 @@ gate_pass(struct api_gate *g)
 	g->state = GATE_PASS;
 }
 
+/* Frees the connection, from outside any of its callbacks. */
+static void
+gate_kill(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_gate		*g = arg;
+	bufferevent_data_cb	 rcb, wcb;
+	bufferevent_event_cb	 ecb;
+	void			*evcon;
+
+	bufferevent_getcb(g->bev, &rcb, &wcb, &ecb, &evcon);
+	/* The close callback frees the gate, and this event with it. */
+	if (g->attached && ecb != NULL && evcon != NULL)
+		evhttp_connection_free(evcon);
+}
+
 /*
  * Ends the connection: a refused body that will not end, or a stream the
- * gate cannot follow while dropping. evhttp reads end-of-file and frees it.
+ * gate cannot follow while dropping. The bytes still coming are dropped
+ * until evhttp's connection is freed on the next turn of the loop.
  */
 static void
 gate_cut_off(struct api_gate *g)
 {
-	evutil_socket_t	fd = bufferevent_getfd(g->bev);
+	evutil_socket_t	fd;
 
-	if (fd != -1)
-		shutdown(fd, SHUT_RDWR);
 	g->state = GATE_DROP_ALL;
+	if (g->kill != NULL)
+		return;
+	if (g->attached && (g->kill = event_new(bufferevent_get_base(g->bev),
+	    -1, 0, gate_kill, g)) != NULL) {
+		event_active(g->kill, EV_TIMEOUT, 1);
+		return;
+	}
+	/* Short of memory: at least tell the client. */
+	if ((fd = bufferevent_getfd(g->bev)) != -1)
+		shutdown(fd, SHUT_RDWR);
 }
 
 /* Where framing is lost: pass while passing, cut off while dropping. */

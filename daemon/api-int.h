@@ -114,7 +114,10 @@ void	api_error(struct api_res *, int status, const char *error,
 /* A 400 "bad parameter" naming parameter name in its "parameter" member. */
 void	api_param_error(struct api_res *, const char *name, const char *fmt,
 	    ...) __attribute__((format(printf, 3, 4)));
-/* A JSON string of s, with bytes that are not printable UTF-8 made '?'. */
+/*
+ * A new JSON string of s (the caller owns the reference), with bytes that
+ * are not printable UTF-8 made '?'; NULL when out of memory.
+ */
 json_t	*api_string(const char *s);
 /* The value of query parameter name, or NULL. */
 const char *api_param(const struct api_req *, const char *name);

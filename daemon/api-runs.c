@@ -1,6 +1,5 @@
-/* api-runs.c: /api/v1/runs: start a run from a plan in the body or one of
- * the plans folder, list runs, show one with its findings, events and
- * samples, and abort one. */
+/* api-runs.c: /api/v1/runs: start a run of a plan in the body or in the
+ * plans folder, list and show runs and their findings, events, samples. */
 #include "config.h"
 
 #include <errno.h>
@@ -226,8 +225,8 @@ runs_create_named(struct api_req *r, struct api_res *res, const char *body,
 	int			 missing = 0;
 
 	plan_diags_init(&d);
-	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL) {
+	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+	    &jerr)) == NULL) {
 		api_error(res, 400, "bad request", "the body is not JSON: %s "
 		    "(line %d, column %d)", jerr.text, jerr.line, jerr.column);
 		goto out;

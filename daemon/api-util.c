@@ -134,7 +134,10 @@ api_param(const struct api_req *r, const char *name)
 	return NULL;
 }
 
-/* Percent-decodes len bytes at s, plus as space; NULL when it holds a NUL. */
+/*
+ * Percent-decodes len bytes at s, '+' as space, into an allocated string
+ * (the caller frees); NULL when it holds a NUL or memory runs out.
+ */
 static char *
 api_decode(const char *s, size_t len)
 {

@@ -23,7 +23,7 @@
 
 #define API_METHODS	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE | \
 			 EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | \
-			 EVHTTP_REQ_OPTIONS)
+			 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT)
 #define API_WRITES	(EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | \
 			 EVHTTP_REQ_DELETE)
 
@@ -62,6 +62,10 @@ api_method_name(enum evhttp_cmd_type m)
 		return "PATCH";
 	case EVHTTP_REQ_OPTIONS:
 		return "OPTIONS";
+	case EVHTTP_REQ_TRACE:
+		return "TRACE";
+	case EVHTTP_REQ_CONNECT:
+		return "CONNECT";
 	default:
 		return "?";
 	}
@@ -250,7 +254,7 @@ api_new(struct event_base *base, struct store *store, struct runs *runs,
 		cause_set(cause, "cannot make the HTTP server");
 		goto fail;
 	}
-	/* The router answers 405 for these; evhttp answers 501 for the rest. */
+	/* Every method evhttp knows, so that the router answers 405 in JSON. */
 	evhttp_set_allowed_methods(api->http, API_METHODS);
 	evhttp_set_timeout(api->http, API_TIMEOUT_S);
 	evhttp_set_max_headers_size(api->http, API_HEADERS_MAX);

@@ -68,7 +68,7 @@ plans_stem(const char *name)
 	return 0;
 }
 
-/* Each error as plan_diags_print writes it. */
+/* Each error as plan_diags_print writes it, into e (plans_list_clear frees). */
 static int
 plans_errors(struct plans_entry *e, const struct plan_diags *d)
 {
@@ -101,7 +101,10 @@ plans_errors(struct plans_entry *e, const struct plan_diags *d)
 	return 0;
 }
 
-/* Loads one file of the folder into e. -1 only when out of memory. */
+/*
+ * Loads one file of the folder into e, whose strings plans_list_clear
+ * frees (even after a failure). -1 only when out of memory.
+ */
 static int
 plans_load(const char *dir, const char *fname, struct plans_entry *e)
 {
@@ -176,7 +179,8 @@ plans_name(struct plans_list *l, const char *dir)
 		if (l->v[i].name == NULL)
 			return -1;
 	}
-	qsort(l->v, l->n, sizeof *l->v, plans_cmp);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, plans_cmp);
 	return 0;
 }
 
@@ -279,7 +283,10 @@ plans_dir_path(const struct plans_dir *pd)
 	return pd->path;
 }
 
-/* A JSON string, or null for NULL, with bytes that are not UTF-8 made '?'. */
+/*
+ * A new JSON string (the caller owns the reference), or null for NULL,
+ * with bytes that are not UTF-8 made '?'.
+ */
 static json_t *
 plans_string(const char *s)
 {

@@ -1,6 +1,5 @@
-/* check-api.c: the REST API on a loopback port with a real store and fake
- * runs: every route, its errors, auth, body limits, the plans folder, and
- * the OpenAPI document against the route table. */
+/* check-api.c: the REST API on loopback with a real store and fake runs:
+ * routes, errors, auth, body limits, the plans folder, the OpenAPI paths. */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -29,6 +28,7 @@
 #include <yaml.h>
 
 #include "hotsoak/plan.h"
+#include "hotsoak/util.h"
 #include "api-int.h"
 #include "plans-dir.h"
 #include "runs.h"
@@ -41,8 +41,8 @@ static char	base[1024];		/* removed after the tests */
 
 /* One server: its folder, store, fake runs, plans folder and API. */
 struct fx {
-	char			 dir[PATH_MAX];
-	char			 plans_dir[PATH_MAX];
+	char			 dir[1200];
+	char			 plans_dir[1300];
 	struct event_base	*base;
 	struct store		*store;
 	struct runs		*runs;
@@ -72,7 +72,7 @@ struct resp {
 static const char *
 srcpath(const char *rel)
 {
-	static char	 buf[PATH_MAX];
+	static char	 buf[2 * PATH_MAX + 2];
 	const char	*top = getenv("top_srcdir");
 
 	snprintf(buf, sizeof buf, "%s/%s", top != NULL ? top : ".", rel);
@@ -475,6 +475,7 @@ jint(const json_t *j, const char *key)
 #define ck_status(r, code) ck_assert_msg((r)->status == (code),	\
 	"status %d, want %d: %s", (r)->status, (code), (r)->body)
 
+/* The text of plans/name; allocated, the caller frees. */
 static char *
 plan_text(const char *name)
 {
@@ -866,7 +867,6 @@ START_TEST(run_pages)
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "findings")),
 	    1);
 	resp_free(&r);
-	snprintf((char [64]){0}, 64, "%" PRId64, fid);
 	get(&r, API_PREFIX "/runs/1/findings?after=1&limit=500");
 	a = json_object_get(r.json, "findings");
 	ck_assert_uint_eq(json_array_size(a), 1);
@@ -1073,6 +1073,10 @@ START_TEST(methods_not_allowed)
 	http(&r, "OPTIONS", API_PREFIX "/plans", NULL, NULL, 0);
 	ck_error(&r, 405, "method not allowed");
 	resp_free(&r);
+	http(&r, "TRACE", API_PREFIX "/runs", NULL, NULL, 0);
+	ck_error(&r, 405, "method not allowed");
+	ck_assert_str_eq(resp_header(&r, "Allow"), "GET, HEAD, POST");
+	resp_free(&r);
 	/* An unknown path is 404 whatever the method. */
 	http(&r, "PUT", API_PREFIX "/nope", NULL, "x", 1);
 	ck_error(&r, 404, "not found");
@@ -1086,10 +1090,10 @@ START_TEST(head_like_get)
 	struct resp	g, h;
 
 	fx_start(NULL);
-	start_run("local-smoke.yaml");
-	get(&g, API_PREFIX "/runs/1");
+	/* A reply that does not change from one moment to the next. */
+	get(&g, API_PREFIX "/plans");
 	ck_status(&g, 200);
-	http(&h, "HEAD", API_PREFIX "/runs/1", NULL, NULL, 0);
+	http(&h, "HEAD", API_PREFIX "/plans", NULL, NULL, 0);
 	ck_status(&h, 200);
 	ck_assert_str_eq(resp_header(&h, "Content-Type"), "application/json");
 	/* The length of the body a GET gets, and no body. */
@@ -1330,6 +1334,7 @@ END_TEST
 
 /* body limits */
 
+/* len bytes of YAML comment; allocated, the caller frees. */
 static char *
 big_body(size_t len)
 {
@@ -1340,7 +1345,10 @@ big_body(size_t len)
 	return b;
 }
 
-/* A chunked request head and body of len bytes in chunks of size. */
+/*
+ * A chunked POST to path of len bytes of body in chunks of size, in an
+ * allocated buffer (the caller frees) with room for a trailer line.
+ */
 static char *
 chunked(const char *path, const char *body, size_t len, size_t size,
     size_t *out_len)
@@ -1698,6 +1706,15 @@ START_TEST(never_crashes)
 	unsigned	 seed = 12345;
 	struct resp	 r;
 	int		 open_fds[4];
+	static const char nul_head[] = "POST /api/v1/runs HTTP/1.1\r\n\0X: y"
+	    "\r\nContent-Length: 3\r\n\r\nabc";
+	static const char nul_blank[] = "POST /api/v1/runs HTTP/1.1\r\n"
+	    "Content-Length: 3\r\n\0\r\n\r\nabc";
+	static const char mid_body[] = "POST /api/v1/runs HTTP/1.1\r\n"
+	    "Content-Length: 100\r\n\r\nabc";
+	static const char mid_drop[] = "POST /api/v1/runs HTTP/1.1\r\n"
+	    "Content-Length: 3000000\r\n\r\nabc";
+	size_t		 n_nasty;
 
 	fx_start(NULL);
 	for (i = 0; nasty[i] != NULL; i++) {
@@ -1708,11 +1725,11 @@ START_TEST(never_crashes)
 		resp_free(&r);
 	}
 
+	n_nasty = i;
+
 	/* A NUL in the head, huge headers, lines and queries. */
-	poke("POST /api/v1/runs HTTP/1.1\r\n\0X: y\r\nContent-Length: 3\r\n\r\n"
-	    "abc", 56, 30);
-	poke("POST /api/v1/runs HTTP/1.1\r\nContent-Length: 3\r\n\0\r\n\r\nabc",
-	    55, 30);
+	poke(nul_head, sizeof nul_head - 1, 30);
+	poke(nul_blank, sizeof nul_blank - 1, 30);
 	big = malloc(300000);
 	ck_assert_ptr_nonnull(big);
 	len = (size_t)sprintf(big, "GET /healthz HTTP/1.1\r\nX: ");
@@ -1735,7 +1752,7 @@ START_TEST(never_crashes)
 
 	/* Random bytes, and requests with random bytes changed. */
 	for (i = 0; i < 150; i++) {
-		const char	*src = nasty[rand_r(&seed) % 36];
+		const char	*src = nasty[(size_t)rand_r(&seed) % n_nasty];
 		size_t		 n = strlen(src), k;
 
 		memcpy(big, src, n);
@@ -1758,11 +1775,9 @@ START_TEST(never_crashes)
 	open_fds[0] = cl_open();
 	cl_write(open_fds[0], "GET /hea", 8);
 	open_fds[1] = cl_open();
-	cl_write(open_fds[1], "POST /api/v1/runs HTTP/1.1\r\nContent-Length: "
-	    "100\r\n\r\nabc", 58);
+	cl_write(open_fds[1], mid_body, strlen(mid_body));
 	open_fds[2] = cl_open();
-	cl_write(open_fds[2], "POST /api/v1/runs HTTP/1.1\r\nContent-Length: "
-	    "3000000\r\n\r\nabc", 62);
+	cl_write(open_fds[2], mid_drop, strlen(mid_drop));
 	open_fds[3] = cl_open();
 	for (j = 0; j < 20; j++)
 		pump(open_fds[3], POLLIN);
@@ -1777,7 +1792,7 @@ START_TEST(listen_addresses)
 	static const char *const bad[] = {
 		"127.0.0.1", "127.0.0.1:", ":8080", "127.0.0.1:70000",
 		"127.0.0.1:-1", "127.0.0.1:8o", "::1:8080", "[::1]8080",
-		"no.such.host.invalid:0", NULL
+		NULL
 	};
 	char	*cause = NULL, *bound = NULL;
 	size_t	 i;
@@ -1793,6 +1808,14 @@ START_TEST(listen_addresses)
 	/* The port in use. */
 	ck_assert_int_eq(api_listen(fx.api, fx.bound, NULL, &cause), -1);
 	free(cause);
+	cause = NULL;
+	/* IPv6 comes back in brackets, where the host has it. */
+	if (api_listen(fx.api, "[::1]:0", &bound, &cause) == 0) {
+		ck_assert_msg(strncmp(bound, "[::1]:", 6) == 0, "%s", bound);
+		ck_assert(api_is_loopback(bound));
+		free(bound);
+	} else
+		free(cause);
 	fx_stop();
 
 	ck_assert(api_is_loopback("127.0.0.1:8080"));
@@ -1819,14 +1842,14 @@ START_TEST(plans_dir_resolve_names)
 		"", "a\x01" "b", "a\x7f", "local-smoke\n", NULL
 	};
 	struct plans_dir	*pd;
-	char			 dir[PATH_MAX], path[PATH_MAX], *p = NULL;
+	char			 dir[1300], path[PATH_MAX], *p = NULL;
 	char			*cause = NULL, name[200];
 	int			 missing;
 	size_t			 i;
 
 	snprintf(dir, sizeof dir, "%s/r.XXXXXX", base);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	strlcat(dir, "/plans", sizeof dir);
+	snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/plans");
 	copy_plans(dir);
 	pd = plans_dir_open(dir, &cause);
 	ck_assert_ptr_nonnull(pd);
@@ -1895,7 +1918,7 @@ START_TEST(plans_dir_reloads)
 	static const char *const ok = "version: 1\nname: twin\nsteps:\n"
 	    "  - wait: 1s\n";
 	struct plans_dir	*pd;
-	char			 dir[PATH_MAX], path[PATH_MAX], moved[PATH_MAX];
+	char			 dir[1200], path[PATH_MAX], moved[1300];
 	char			*cause = NULL, *p;
 	json_t			*l;
 	const json_t		*e;
@@ -1966,8 +1989,10 @@ END_TEST
 #define ROUTES_MAX	64
 
 struct doc_routes {
-	char	v[ROUTES_MAX][2][128];	/* method, path */
+	char	v[ROUTES_MAX][2][256];	/* method, path */
 	size_t	n;
+	char	openapi[32];		/* the document's `openapi` */
+	char	version[32];		/* its `info.version` */
 };
 
 static void
@@ -2047,6 +2072,23 @@ doc_routes(const char *file, struct doc_routes *out)
 	yp_expect(&p, YAML_DOCUMENT_START_EVENT);
 	yp_expect(&p, YAML_MAPPING_START_EVENT);
 	while (yp_key(&p, key, sizeof key)) {
+		if (strcmp(key, "openapi") == 0) {
+			ck_assert(yp_key(&p, out->openapi, sizeof out->openapi));
+			continue;
+		}
+		if (strcmp(key, "info") == 0) {
+			yp_expect(&p, YAML_MAPPING_START_EVENT);
+			while (yp_key(&p, m, sizeof m)) {
+				if (strcmp(m, "version") == 0) {
+					ck_assert(yp_key(&p, out->version,
+					    sizeof out->version));
+					continue;
+				}
+				yp_next(&p, &e);
+				yp_skip(&p, &e);
+			}
+			continue;
+		}
 		if (strcmp(key, "paths") != 0) {
 			yp_next(&p, &e);
 			yp_skip(&p, &e);
@@ -2062,8 +2104,8 @@ doc_routes(const char *file, struct doc_routes *out)
 						break;
 				if (methods[i] != NULL) {
 					ck_assert_uint_lt(out->n, ROUTES_MAX);
-					snprintf(out->v[out->n][0], 128, "%s", m);
-					snprintf(out->v[out->n][1], 128, "%s",
+					snprintf(out->v[out->n][0], 256, "%s", m);
+					snprintf(out->v[out->n][1], 256, "%s",
 					    path);
 					out->n++;
 				}
@@ -2088,6 +2130,8 @@ START_TEST(openapi_matches_routes)
 	bool			 hit;
 
 	doc_routes(srcpath("daemon/openapi.yaml"), &d);
+	ck_assert_str_eq(d.openapi, "3.0.3");
+	ck_assert_str_eq(d.version, "0.1.0");
 	for (rt = api_routes; rt->pattern != NULL; rt++) {
 		switch (rt->method) {
 		case EVHTTP_REQ_GET:

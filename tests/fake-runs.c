@@ -1,6 +1,5 @@
-/* fake-runs.c: runs.h without a run engine, for check-api: a submitted run
- * is recorded in the real store and marked running; an abort finishes it
- * "aborted" there at once. */
+/* fake-runs.c: runs.h without a run engine, for check-api: a run is put in
+ * the real store as running, and an abort finishes it "aborted" at once. */
 #include "config.h"
 
 #include <inttypes.h>
