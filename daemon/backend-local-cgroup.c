@@ -237,6 +237,40 @@ file_in(const char *dir, const char *name)
 	return join(dir, name);
 }
 
+/* get of dir/name. */
+static int
+get_in(const char *dir, const char *name, char *buf, size_t len,
+    char **cause)
+{
+	char	*f;
+	int	 rc;
+
+	if ((f = file_in(dir, name)) == NULL)
+		return cause_set(cause, "%s", strerror(ENOMEM));
+	rc = get(f, buf, len, cause);
+	free(f);
+	return rc;
+}
+
+/* put to dir/name; errno is kept on -1, as put keeps it. */
+static int
+put_in(const char *dir, const char *name, const char *value, char **cause)
+{
+	char	*f;
+	int	 rc, saved;
+
+	if ((f = file_in(dir, name)) == NULL) {
+		cause_set(cause, "%s", strerror(ENOMEM));
+		errno = ENOMEM;
+		return -1;
+	}
+	rc = put(f, value, cause);
+	saved = errno;
+	free(f);
+	errno = saved;
+	return rc;
+}
+
 static void
 nap_ns(long ns)
 {
@@ -303,15 +337,15 @@ group_set_cpus(struct local_confine *c, const cpu_set_t *cpus, char **cause)
 	return 0;
 }
 
-/* cgroup v2 */
-
+/* unlimited is how the hierarchy spells no limit, for memory 0. */
 static int
-v2_set_memory(struct local_confine *c, uint64_t memory, char **cause)
+group_set_memory(struct local_confine *c, uint64_t memory,
+    const char *unlimited, char **cause)
 {
 	char	v[32];
 
 	if (memory == 0)
-		snprintf(v, sizeof v, "max");
+		snprintf(v, sizeof v, "%s", unlimited);
 	else
 		snprintf(v, sizeof v, "%" PRIu64, memory);
 	if (put(c->memory_file, v, cause) == -1)
@@ -320,11 +354,40 @@ v2_set_memory(struct local_confine *c, uint64_t memory, char **cause)
 	return 0;
 }
 
+/*
+ * The last of a setup, once the cgroups and their files are there: the
+ * memory nodes into the cpuset at dir, the CPUs, the memory limit, and
+ * whether the freezer will take a write.
+ */
+static int
+group_start(struct local_confine *c, const char *dir, const char *mems,
+    const cpu_set_t *cpus, uint64_t memory,
+    int (*set_memory)(struct local_confine *, uint64_t, char **),
+    char **cause)
+{
+	if (put_in(dir, "cpuset.mems", mems, cause) == -1 ||
+	    group_set_cpus(c, cpus, cause) == -1 ||
+	    set_memory(c, memory, cause) == -1)
+		return -1;
+	if (access(c->freeze_file, W_OK) == -1)
+		return cause_set(cause, "%s: %s", c->freeze_file,
+		    strerror(errno));
+	return 0;
+}
+
+/* cgroup v2 */
+
+static int
+v2_set_memory(struct local_confine *c, uint64_t memory, char **cause)
+{
+	return group_set_memory(c, memory, "max", cause);
+}
+
 static int
 v2_setup(struct local_confine *c, const char *name, const cpu_set_t *cpus,
     uint64_t memory, char **cause)
 {
-	char	 buf[CGROUP_SMALL_FILE], *own = NULL, *parent = NULL, *f = NULL;
+	char	 buf[CGROUP_SMALL_FILE], *own = NULL, *parent = NULL;
 	char	 mems[CGROUP_SMALL_FILE];
 	int	 rc = -1;
 
@@ -340,26 +403,23 @@ v2_setup(struct local_confine *c, const char *name, const cpu_set_t *cpus,
 		return -1;
 	if ((parent = join(CGROUP_ROOT, own)) == NULL)
 		goto oom;
-	if ((f = file_in(parent, "cgroup.controllers")) == NULL)
-		goto oom;
-	if (get(f, buf, sizeof buf, cause) == -1)
+	if (get_in(parent, "cgroup.controllers", buf, sizeof buf, cause) == -1)
 		goto out;
 	if (!has_word(buf, "cpuset") || !has_word(buf, "memory")) {
 		cause_set(cause, "cpuset and memory are not delegated to %s "
 		    "(it has `%s`)", parent, buf);
 		goto out;
 	}
-	free(f);
-	if ((f = file_in(parent, "cgroup.subtree_control")) == NULL)
-		goto oom;
-	if (get(f, buf, sizeof buf, cause) == -1)
+	if (get_in(parent, "cgroup.subtree_control", buf, sizeof buf,
+	    cause) == -1)
 		goto out;
 	/*
 	 * A cgroup holding processes (the daemon's, unless it is the root)
 	 * cannot hand controllers to children: EBUSY, and v1 or none then.
 	 */
 	if ((!has_word(buf, "cpuset") || !has_word(buf, "memory")) &&
-	    put(f, "+cpuset +memory", cause) == -1) {
+	    put_in(parent, "cgroup.subtree_control", "+cpuset +memory",
+	    cause) == -1) {
 		if (errno == EBUSY) {
 			free(*cause);
 			cause_set(cause, "%s holds hotsoakd itself, and cgroup "
@@ -370,10 +430,8 @@ v2_setup(struct local_confine *c, const char *name, const cpu_set_t *cpus,
 		}
 		goto out;
 	}
-	free(f);
-	if ((f = file_in(parent, "cpuset.mems.effective")) == NULL)
-		goto oom;
-	if (get(f, mems, sizeof mems, cause) == -1)
+	if (get_in(parent, "cpuset.mems.effective", mems, sizeof mems,
+	    cause) == -1)
 		goto out;
 	if (make_group(c, join(parent, name), cause) == -1)
 		goto out;
@@ -383,22 +441,12 @@ v2_setup(struct local_confine *c, const char *name, const cpu_set_t *cpus,
 	    (c->events_file = file_in(c->dirs[0], "cgroup.events")) == NULL ||
 	    add_procs(c, c->dirs[0]) == -1)
 		goto oom;
-	free(f);
-	if ((f = file_in(c->dirs[0], "cpuset.mems")) == NULL)
-		goto oom;
-	if (put(f, mems, cause) == -1 || group_set_cpus(c, cpus, cause) == -1 ||
-	    v2_set_memory(c, memory, cause) == -1)
-		goto out;
-	if (access(c->freeze_file, W_OK) == -1) {
-		cause_set(cause, "%s: %s", c->freeze_file, strerror(errno));
-		goto out;
-	}
-	rc = 0;
+	rc = group_start(c, c->dirs[0], mems, cpus, memory, v2_set_memory,
+	    cause);
 	goto out;
 oom:
 	cause_set(cause, "%s", strerror(ENOMEM));
 out:
-	free(f);
 	free(parent);
 	free(own);
 	return rc;
@@ -449,24 +497,15 @@ const struct local_confine_ops local_confine_v2 = {
 static int
 v1_set_memory(struct local_confine *c, uint64_t memory, char **cause)
 {
-	char	v[32];
-
 	/* -1 is v1's "no limit". */
-	if (memory == 0)
-		snprintf(v, sizeof v, "-1");
-	else
-		snprintf(v, sizeof v, "%" PRIu64, memory);
-	if (put(c->memory_file, v, cause) == -1)
-		return -1;
-	c->memory = memory;
-	return 0;
+	return group_set_memory(c, memory, "-1", cause);
 }
 
 static int
 v1_setup(struct local_confine *c, const char *name, const cpu_set_t *cpus,
     uint64_t memory, char **cause)
 {
-	char	 mount[PATH_MAX], mems[CGROUP_SMALL_FILE], *own, *parent, *f;
+	char	 mount[PATH_MAX], mems[CGROUP_SMALL_FILE], *own, *parent;
 	char	*parents[V1_COUNT] = { NULL };
 	int	 i, rc = -1;
 
@@ -483,23 +522,12 @@ v1_setup(struct local_confine *c, const char *name, const cpu_set_t *cpus,
 			goto oom;
 	}
 	/* A new cpuset has no CPUs and no memory nodes: no process can join it. */
-	if ((f = file_in(parents[V1_CPUSET], "cpuset.mems")) == NULL)
-		goto oom;
-	rc = get(f, mems, sizeof mems, cause);
-	free(f);
-	if (rc == -1)
+	if (get_in(parents[V1_CPUSET], "cpuset.mems", mems, sizeof mems,
+	    cause) == -1)
 		goto out;
-	rc = -1;
-	if (mems[0] == '\0') {
-		if ((f = file_in(parents[V1_CPUSET], "cpuset.effective_mems")) ==
-		    NULL)
-			goto oom;
-		rc = get(f, mems, sizeof mems, cause);
-		free(f);
-		if (rc == -1)
-			goto out;
-		rc = -1;
-	}
+	if (mems[0] == '\0' && get_in(parents[V1_CPUSET],
+	    "cpuset.effective_mems", mems, sizeof mems, cause) == -1)
+		goto out;
 	for (i = 0; i < V1_COUNT; i++) {
 		if (make_group(c, join(parents[i], name), cause) == -1)
 			goto out;
@@ -512,20 +540,8 @@ v1_setup(struct local_confine *c, const char *name, const cpu_set_t *cpus,
 	    (c->freeze_file = file_in(c->dirs[V1_FREEZER], "freezer.state")) ==
 	    NULL)
 		goto oom;
-	if ((f = file_in(c->dirs[V1_CPUSET], "cpuset.mems")) == NULL)
-		goto oom;
-	rc = put(f, mems, cause);
-	free(f);
-	if (rc == -1 || group_set_cpus(c, cpus, cause) == -1 ||
-	    v1_set_memory(c, memory, cause) == -1) {
-		rc = -1;
-		goto out;
-	}
-	if (access(c->freeze_file, W_OK) == -1) {
-		rc = cause_set(cause, "%s: %s", c->freeze_file, strerror(errno));
-		goto out;
-	}
-	rc = 0;
+	rc = group_start(c, c->dirs[V1_CPUSET], mems, cpus, memory,
+	    v1_set_memory, cause);
 	goto out;
 oom:
 	rc = cause_set(cause, "%s", strerror(ENOMEM));

@@ -756,36 +756,50 @@ start_finish(struct local *l, int error, const char *cause, json_t *result)
 	local_done(l, l->start_op, error, cause, result);
 }
 
+/* Thaw the partition, for a caller that could do nothing about a failure. */
+static void
+thaw_anyway(struct local *l)
+{
+	char	*cause = NULL;
+
+	(void)l->confine.ops->thaw(&l->confine, &cause);
+	free(cause);
+}
+
+/* SIGKILL to the agent and its process group. */
+static void
+agent_kill(struct local *l)
+{
+	(void)kill(-l->pid, SIGKILL);
+	(void)kill(l->pid, SIGKILL);
+	/* A frozen process keeps even SIGKILL pending until thawed. */
+	if (l->confined)
+		thaw_anyway(l);
+}
+
+/* Stop watching fd: the event, then the descriptor; either may be unset. */
+static void
+watch_close(struct event **ev, int *fd)
+{
+	if (*ev != NULL) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+	if (*fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
 /* Remove what start made around the process: watches, socket, cgroups. */
 static void
 local_release(struct local *l)
 {
 	char	*cause = NULL;
 
-	if (l->exit_ev != NULL) {
-		event_free(l->exit_ev);
-		l->exit_ev = NULL;
-	}
-	if (l->pidfd != -1) {
-		close(l->pidfd);
-		l->pidfd = -1;
-	}
-	if (l->exec_ev != NULL) {
-		event_free(l->exec_ev);
-		l->exec_ev = NULL;
-	}
-	if (l->exec_fd != -1) {
-		close(l->exec_fd);
-		l->exec_fd = -1;
-	}
-	if (l->uevent_ev != NULL) {
-		event_free(l->uevent_ev);
-		l->uevent_ev = NULL;
-	}
-	if (l->uevent_fd != -1) {
-		close(l->uevent_fd);
-		l->uevent_fd = -1;
-	}
+	watch_close(&l->exit_ev, &l->pidfd);
+	watch_close(&l->exec_ev, &l->exec_fd);
+	watch_close(&l->uevent_ev, &l->uevent_fd);
 	uevents_drop(l);
 	if (l->kill_ev != NULL)
 		evtimer_del(l->kill_ev);
@@ -820,10 +834,7 @@ exec_settle(struct local *l)
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
 	saved = errno;
-	event_free(l->exec_ev);
-	l->exec_ev = NULL;
-	close(l->exec_fd);
-	l->exec_fd = -1;
+	watch_close(&l->exec_ev, &l->exec_fd);
 	if (n == (ssize_t)sizeof r) {
 		free(l->exec_error);
 		switch (r.step) {
@@ -1338,12 +1349,7 @@ kill_timeout(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (l->kill_stage == 0) {
 		l->kill_stage = 1;
-		(void)kill(-l->pid, SIGKILL);
-		(void)kill(l->pid, SIGKILL);
-		/* A frozen process keeps even SIGKILL pending until thawed. */
-		if (l->confined && l->confine.ops->thaw(&l->confine, &cause) ==
-		    -1)
-			free(cause);
+		agent_kill(l);
 		evtimer_add(l->kill_ev, &tv);
 		return;
 	}
@@ -1359,7 +1365,6 @@ local_stop(struct backend *b, backend_done_cb cb, void *arg)
 	struct local	*l = to_local(b);
 	struct timeval	 tv = { LOCAL_STOP_GRACE_MS / 1000,
 			    (LOCAL_STOP_GRACE_MS % 1000) * 1000 };
-	char		*cause = NULL;
 	int		 sig = SIGTERM;
 
 	if (l->freeing) {
@@ -1393,30 +1398,49 @@ local_stop(struct backend *b, backend_done_cb cb, void *arg)
 	if (l->hold_pending)
 		hold_finish(l, -1, "the partition is stopping", NULL);
 	/* Signals wait while the partition is held: let it go first. */
-	if (l->hold != LOCAL_HOLD_NONE && l->confine.ops->thaw(&l->confine,
-	    &cause) == -1)
-		free(cause);
+	if (l->hold != LOCAL_HOLD_NONE)
+		thaw_anyway(l);
 	l->hold = LOCAL_HOLD_NONE;
 	(void)kill(l->pid, sig);
 	l->kill_stage = 0;
 	evtimer_add(l->kill_ev, &tv);
 }
 
+/* The hot adds: add's outcome for n to cb, through the event loop. */
+static void
+local_add(struct backend *b,
+    int (*add)(struct local *, uint64_t, json_t **, char **), uint64_t n,
+    backend_done_cb cb, void *arg)
+{
+	struct local	*l = to_local(b);
+	json_t		*result = NULL;
+	char		*cause = NULL;
+
+	if (l->freeing)
+		local_fail(l, cb, arg, "cancelled");
+	else if (add(l, n, &result, &cause) == -1)
+		local_fail(l, cb, arg, cause);
+	else
+		local_ok(l, cb, arg, result);
+	free(cause);
+}
+
 static int
-cpu_add(struct local *l, unsigned count, json_t **result, char **cause)
+cpu_add(struct local *l, uint64_t n, json_t **result, char **cause)
 {
 	cpu_set_t	 old, wide;
-	unsigned	 i, made;
+	unsigned	 count, i, made;
 	char		 hosts[1024];
 	json_t		*added;
 
 	if (not_running(l) != NULL)
 		return cause_set(cause, "%s", not_running(l));
-	if (count == 0)
+	if (n == 0)
 		return cause_set(cause, "nothing to add: 0 CPUs");
-	if (count > l->cpus_max - l->cpus_given)
-		return cause_set(cause, "cpus.max is %u: %u CPUs given, %u more "
-		    "asked", l->cpus_max, l->cpus_given, count);
+	if (n > l->cpus_max - l->cpus_given)
+		return cause_set(cause, "cpus.max is %u: %u CPUs given, "
+		    "%" PRIu64 " more asked", l->cpus_max, l->cpus_given, n);
+	count = (unsigned)n;
 	/* The CPUs first, so the agent can use them once it hears of them. */
 	old = l->confine.cpus;
 	host_set(l, l->cpus_given + count, &wide);
@@ -1453,17 +1477,7 @@ static void
 local_hot_add_cpu(struct backend *b, unsigned count, backend_done_cb cb,
     void *arg)
 {
-	struct local	*l = to_local(b);
-	json_t		*result = NULL;
-	char		*cause = NULL;
-
-	if (l->freeing)
-		local_fail(l, cb, arg, "cancelled");
-	else if (cpu_add(l, count, &result, &cause) == -1)
-		local_fail(l, cb, arg, cause);
-	else
-		local_ok(l, cb, arg, result);
-	free(cause);
+	local_add(b, cpu_add, count, cb, arg);
 }
 
 static int
@@ -1533,17 +1547,7 @@ static void
 local_hot_add_memory(struct backend *b, uint64_t bytes, backend_done_cb cb,
     void *arg)
 {
-	struct local	*l = to_local(b);
-	json_t		*result = NULL;
-	char		*cause = NULL;
-
-	if (l->freeing)
-		local_fail(l, cb, arg, "cancelled");
-	else if (memory_add(l, bytes, &result, &cause) == -1)
-		local_fail(l, cb, arg, cause);
-	else
-		local_ok(l, cb, arg, result);
-	free(cause);
+	local_add(b, memory_add, bytes, cb, arg);
 }
 
 /* replace: freeze and thaw, polled on a timer */
@@ -1554,7 +1558,7 @@ hold_check(struct local *l)
 	struct timeval	 tv = { 0, LOCAL_HOLD_POLL_MS * 1000 };
 	bool		 freezing = l->hold == LOCAL_HOLD_FREEZING;
 	uint64_t	 now = clock_mono_ns();
-	char		*cause = NULL, *why = NULL;
+	char		*cause = NULL;
 	int		 r;
 
 	r = l->confine.ops->settled(&l->confine, freezing, &cause);
@@ -1582,8 +1586,7 @@ hold_check(struct local *l)
 		    LOCAL_HOLD_MAX_MS);
 	if (freezing) {
 		/* Half frozen is no state to leave a partition in. */
-		if (l->confine.ops->thaw(&l->confine, &why) == -1)
-			free(why);
+		thaw_anyway(l);
 		l->hold = LOCAL_HOLD_NONE;
 	} else
 		l->hold = LOCAL_HOLD_FROZEN;
@@ -1699,7 +1702,6 @@ local_free(struct backend *b)
 	struct local		*l = to_local(b);
 	struct local_delivery	*d;
 	struct local_done	 done;
-	char			*cause = NULL;
 	size_t			 i;
 
 	if (l == NULL)
@@ -1731,11 +1733,7 @@ local_free(struct backend *b)
 		free(d);
 	}
 	if (l->pid > 0) {
-		(void)kill(-l->pid, SIGKILL);
-		(void)kill(l->pid, SIGKILL);
-		if (l->confined && l->confine.ops->thaw(&l->confine, &cause) ==
-		    -1)
-			free(cause);
+		agent_kill(l);
 		reap_blocking(l);
 	}
 	local_release(l);

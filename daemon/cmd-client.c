@@ -21,20 +21,34 @@
 #define SNIPPET_MAX	160	/* of a body that is not JSON, shown in errors */
 
 int
-client_option(struct client_opts *o, int ch, const char *arg)
+client_usage(FILE *f, const char *usage)
 {
-	switch (ch) {
-	case CLIENT_OPT_SERVER:
-		o->server = arg;
-		return 1;
-	case CLIENT_OPT_TOKEN_FILE:
-		o->token_file = arg;
-		return 1;
-	case CLIENT_OPT_TIMEOUT:
-		o->timeout = arg;
-		return 1;
+	fprintf(f, "usage: hotsoak %s\n", usage);
+	return f == stdout ? CMD_OK : CMD_ERROR;
+}
+
+int
+client_getopt(struct client_opts *o, int argc, char **argv,
+    const char *optstring, const struct option *longopts)
+{
+	int	ch;
+
+	for (;;) {
+		ch = getopt_long(argc, argv, optstring, longopts, NULL);
+		switch (ch) {
+		case CLIENT_OPT_SERVER:
+			o->server = optarg;
+			break;
+		case CLIENT_OPT_TOKEN_FILE:
+			o->token_file = optarg;
+			break;
+		case CLIENT_OPT_TIMEOUT:
+			o->timeout = optarg;
+			break;
+		default:
+			return ch;
+		}
 	}
-	return 0;
 }
 
 int
@@ -205,6 +219,37 @@ client_init(struct client *c, const struct client_opts *o, char **cause)
 fail:
 	client_clear(c);
 	return -1;
+}
+
+int
+client_open(struct client *c, const struct client_opts *o)
+{
+	char	*cause = NULL;
+
+	if (client_init(c, o, &cause) == 0)
+		return CMD_OK;
+	fprintf(stderr, "hotsoak: %s\n", cause != NULL ? cause :
+	    "out of memory");
+	free(cause);
+	return CMD_ERROR;
+}
+
+int
+client_open_run(struct client *c, const struct client_opts *o,
+    const char *id, char **path)
+{
+	if (client_check_id(id) != 0) {
+		fprintf(stderr, "hotsoak: bad run id `%s`: runs are numbered\n",
+		    id);
+		return CMD_ERROR;
+	}
+	if (client_open(c, o) != CMD_OK)
+		return CMD_ERROR;
+	if (path != NULL && asprintf(path, CLIENT_API "/runs/%s", id) == -1) {
+		client_clear(c);
+		return CMD_ERROR;
+	}
+	return CMD_OK;
 }
 
 void
@@ -523,37 +568,35 @@ client_print_json(const json_t *j)
 	return 0;
 }
 
-const char *
-client_str(const json_t *j, const char *key)
+/* j's member key when j is an object and the member of type t, else NULL. */
+static const json_t *
+client_member(const json_t *j, const char *key, json_type t)
 {
 	const json_t	*v;
 
 	if (!json_is_object(j) || (v = json_object_get(j, key)) == NULL ||
-	    !json_is_string(v))
+	    json_typeof(v) != t)
 		return NULL;
-	return json_string_value(v);
+	return v;
+}
+
+const char *
+client_str(const json_t *j, const char *key)
+{
+	/* json_string_value(NULL) is NULL, as for a member of another type. */
+	return json_string_value(client_member(j, key, JSON_STRING));
 }
 
 const json_t *
 client_obj(const json_t *j, const char *key)
 {
-	const json_t	*v;
-
-	if (!json_is_object(j) || (v = json_object_get(j, key)) == NULL ||
-	    !json_is_object(v))
-		return NULL;
-	return v;
+	return client_member(j, key, JSON_OBJECT);
 }
 
 const json_t *
 client_arr(const json_t *j, const char *key)
 {
-	const json_t	*v;
-
-	if (!json_is_object(j) || (v = json_object_get(j, key)) == NULL ||
-	    !json_is_array(v))
-		return NULL;
-	return v;
+	return client_member(j, key, JSON_ARRAY);
 }
 
 int

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -23,14 +24,21 @@ enum client_opt {
 	CLIENT_OPT_TIMEOUT		/* --timeout DUR, per request */
 };
 
-/* The entries of a command's getopt_long table for the options above. */
+/* A command's getopt_long entries for --help ('h') and the options above. */
 #define CLIENT_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
 	{ "server", required_argument, NULL, CLIENT_OPT_SERVER }, \
 	{ "token-file", required_argument, NULL, CLIENT_OPT_TOKEN_FILE }, \
 	{ "timeout", required_argument, NULL, CLIENT_OPT_TIMEOUT }
 
 /* How the options spell in usage lines. */
 #define CLIENT_USAGE	"[--server URL] [--token-file FILE] [--timeout DUR]"
+
+/*
+ * "usage: hotsoak " and usage on f: on stdout when asked for (CMD_OK),
+ * else on stderr (CMD_ERROR). Returns the status to exit with.
+ */
+int	client_usage(FILE *f, const char *usage);
 
 /* The options as given, borrowed from argv; NULL when not given. */
 struct client_opts {
@@ -39,8 +47,13 @@ struct client_opts {
 	const char	*timeout;	/* else $HOTSOAK_TIMEOUT, else HTTP_TIMEOUT_MS */
 };
 
-/* Keeps arg when ch is a client option and returns 1; 0 otherwise. */
-int	client_option(struct client_opts *, int ch, const char *arg);
+/*
+ * getopt_long over argv that keeps the client options in o and returns
+ * the next option of the command's own, or -1 after the last. Zero o and
+ * optind before the first call.
+ */
+int	client_getopt(struct client_opts *, int argc, char **argv,
+	    const char *optstring, const struct option *longopts);
 
 /*
  * Options given before the command's name ("hotsoak --server URL runs")
@@ -66,6 +79,20 @@ struct client {
  */
 int	client_init(struct client *, const struct client_opts *, char **cause);
 void	client_clear(struct client *);
+
+/*
+ * client_init that says on stderr why it failed: CMD_OK (clear c with
+ * client_clear) or CMD_ERROR.
+ */
+int	client_open(struct client *, const struct client_opts *);
+
+/*
+ * For a command about run id: check id, client_open, and make the run's
+ * path (*path, allocated; the caller frees) unless path is NULL. CMD_OK,
+ * else CMD_ERROR having said why, with nothing to clear.
+ */
+int	client_open_run(struct client *, const struct client_opts *,
+	    const char *id, char **path);
 
 /* A reply, whatever it held. */
 struct client_reply {

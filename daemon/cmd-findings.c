@@ -120,13 +120,7 @@ findings_print(const json_t *all, int verbose)
 	}
 }
 
-static int
-findings_usage(FILE *f)
-{
-	fprintf(f, "usage: hotsoak findings [--kind K] [-v] [--json] "
-	    CLIENT_USAGE " ID\n");
-	return f == stdout ? CMD_OK : CMD_ERROR;
-}
+#define FINDINGS_USAGE	"findings [--kind K] [-v] [--json] " CLIENT_USAGE " ID"
 
 static int
 findings_exec(int argc, char **argv)
@@ -135,7 +129,6 @@ findings_exec(int argc, char **argv)
 		{ "kind", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -143,14 +136,11 @@ findings_exec(int argc, char **argv)
 	struct client		 c;
 	const char		*kind = NULL, *id;
 	json_t			*all = NULL, *out;
-	char			*cause = NULL;
 	int			 ch, json = 0, verbose = 0, rc;
 
 	memset(&o, 0, sizeof o);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "k:vjh", longopts, NULL)) != -1) {
-		if (client_option(&o, ch, optarg))
-			continue;
+	while ((ch = client_getopt(&o, argc, argv, "k:vjh", longopts)) != -1) {
 		switch (ch) {
 		case 'k':
 			kind = optarg;
@@ -162,25 +152,16 @@ findings_exec(int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			return findings_usage(stdout);
+			return client_usage(stdout, FINDINGS_USAGE);
 		default:
-			return findings_usage(stderr);
+			return client_usage(stderr, FINDINGS_USAGE);
 		}
 	}
 	if (argc - optind != 1)
-		return findings_usage(stderr);
+		return client_usage(stderr, FINDINGS_USAGE);
 	id = argv[optind];
-	if (client_check_id(id) != 0) {
-		fprintf(stderr, "hotsoak: bad run id `%s`: runs are numbered\n",
-		    id);
+	if (client_open_run(&c, &o, id, NULL) != CMD_OK)
 		return CMD_ERROR;
-	}
-	if (client_init(&c, &o, &cause) != 0) {
-		fprintf(stderr, "hotsoak: %s\n", cause != NULL ? cause :
-		    "out of memory");
-		free(cause);
-		return CMD_ERROR;
-	}
 	if ((all = json_array()) == NULL) {
 		client_clear(&c);
 		return CMD_ERROR;

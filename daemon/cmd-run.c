@@ -300,15 +300,10 @@ out:
 	return rc;
 }
 
-static int
-run_usage(FILE *f)
-{
-	fprintf(f, "usage: hotsoak run [--wait] [--json] [--interval DUR] "
-	    CLIENT_USAGE " PLAN\n"
-	    "PLAN is a plan file to send, or the name of a plan in the "
-	    "daemon's plans folder\n");
-	return f == stdout ? CMD_OK : CMD_ERROR;
-}
+#define RUN_USAGE	"run [--wait] [--json] [--interval DUR] " CLIENT_USAGE \
+			" PLAN\n" \
+			"PLAN is a plan file to send, or the name of a plan " \
+			"in the daemon's plans folder"
 
 /* The request body for PLAN (allocated; the caller frees *body) and its type. */
 static int
@@ -357,7 +352,6 @@ run_exec(int argc, char **argv)
 		{ "wait", no_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "interval", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -372,9 +366,7 @@ run_exec(int argc, char **argv)
 
 	memset(&o, 0, sizeof o);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "wji:h", longopts, NULL)) != -1) {
-		if (client_option(&o, ch, optarg))
-			continue;
+	while ((ch = client_getopt(&o, argc, argv, "wji:h", longopts)) != -1) {
 		switch (ch) {
 		case 'w':
 			wait = 1;
@@ -393,19 +385,15 @@ run_exec(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			return run_usage(stdout);
+			return client_usage(stdout, RUN_USAGE);
 		default:
-			return run_usage(stderr);
+			return client_usage(stderr, RUN_USAGE);
 		}
 	}
 	if (argc - optind != 1)
-		return run_usage(stderr);
-	if (client_init(&c, &o, &cause) != 0) {
-		fprintf(stderr, "hotsoak: %s\n", cause != NULL ? cause :
-		    "out of memory");
-		free(cause);
+		return client_usage(stderr, RUN_USAGE);
+	if (client_open(&c, &o) != CMD_OK)
 		return CMD_ERROR;
-	}
 	if (run_body(argv[optind], &body, &len, &ctype) != 0) {
 		client_clear(&c);
 		return CMD_ERROR;

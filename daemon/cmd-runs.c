@@ -95,14 +95,9 @@ runs_print(const json_t *list)
 	}
 }
 
-static int
-runs_usage(FILE *f)
-{
-	fprintf(f, "usage: hotsoak runs [--status S] [--verdict V] [--plan P] "
-	    "[--since TIME] [--limit N] [--before ID] [--json] "
-	    CLIENT_USAGE "\n");
-	return f == stdout ? CMD_OK : CMD_ERROR;
-}
+#define RUNS_USAGE	"runs [--status S] [--verdict V] [--plan P] " \
+			"[--since TIME] [--limit N] [--before ID] [--json] " \
+			CLIENT_USAGE
 
 static int
 runs_exec(int argc, char **argv)
@@ -115,7 +110,6 @@ runs_exec(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'n' },
 		{ "before", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -127,16 +121,14 @@ runs_exec(int argc, char **argv)
 	struct client		 c;
 	struct client_reply	 r;
 	const json_t		*list;
-	char			*path = NULL, *cause = NULL, next[32];
+	char			*path = NULL, next[32];
 	size_t			 i;
 	int			 ch, json = 0, rc;
 
 	memset(&o, 0, sizeof o);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "s:V:p:S:n:b:jh", longopts,
-	    NULL)) != -1) {
-		if (client_option(&o, ch, optarg))
-			continue;
+	while ((ch = client_getopt(&o, argc, argv, "s:V:p:S:n:b:jh",
+	    longopts)) != -1) {
 		switch (ch) {
 		case 's':
 			filters[0] = optarg;
@@ -171,19 +163,15 @@ runs_exec(int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			return runs_usage(stdout);
+			return client_usage(stdout, RUNS_USAGE);
 		default:
-			return runs_usage(stderr);
+			return client_usage(stderr, RUNS_USAGE);
 		}
 	}
 	if (optind != argc)
-		return runs_usage(stderr);
-	if (client_init(&c, &o, &cause) != 0) {
-		fprintf(stderr, "hotsoak: %s\n", cause != NULL ? cause :
-		    "out of memory");
-		free(cause);
+		return client_usage(stderr, RUNS_USAGE);
+	if (client_open(&c, &o) != CMD_OK)
 		return CMD_ERROR;
-	}
 	if ((path = strdup(CLIENT_API "/runs")) == NULL)
 		goto oom;
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -89,7 +89,7 @@ static void
 show_times(const json_t *run)
 {
 	const char	*started, *created;
-	uint64_t	 ms, done = 0, total;
+	uint64_t	 ms, done = 0, total, passes;
 	char		 buf[CLIENT_FMT_MAX];
 	int		 any = 0, have_done;
 
@@ -106,7 +106,14 @@ show_times(const json_t *run)
 		any = 1;
 	}
 	have_done = show_steps_done(run, &done) == 0;
-	if (client_uint(client_obj(run, "step"), "total", &total) == 0) {
+	if (client_uint(run, "passes", &passes) == 0 && passes > 1 &&
+	    client_uint(client_obj(run, "step"), "total", &total) == 0) {
+		/* A soak loops over its steps: say how often, not 100/5. */
+		printf("%ssteps %llu in %llu passes of %llu", any ? "  " : "",
+		    (unsigned long long)done, (unsigned long long)passes,
+		    (unsigned long long)total);
+		any = 1;
+	} else if (client_uint(client_obj(run, "step"), "total", &total) == 0) {
 		printf("%ssteps %llu/%llu", any ? "  " : "",
 		    (unsigned long long)done, (unsigned long long)total);
 		any = 1;
@@ -365,60 +372,39 @@ show_run_status(const json_t *run)
 	return CMD_ERROR;	/* error, aborted, interrupted */
 }
 
-static int
-show_usage(FILE *f)
-{
-	fprintf(f, "usage: hotsoak show [--json] " CLIENT_USAGE " ID\n");
-	return f == stdout ? CMD_OK : CMD_ERROR;
-}
+#define SHOW_USAGE	"show [--json] " CLIENT_USAGE " ID"
 
 static int
 show_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_opts	 o;
 	struct client		 c;
 	struct client_reply	 r;
-	char			*path = NULL, *cause = NULL;
+	char			*path;
 	int			 ch, json = 0, rc;
 
 	memset(&o, 0, sizeof o);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		if (client_option(&o, ch, optarg))
-			continue;
+	while ((ch = client_getopt(&o, argc, argv, "jh", longopts)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
 			break;
 		case 'h':
-			return show_usage(stdout);
+			return client_usage(stdout, SHOW_USAGE);
 		default:
-			return show_usage(stderr);
+			return client_usage(stderr, SHOW_USAGE);
 		}
 	}
 	if (argc - optind != 1)
-		return show_usage(stderr);
-	if (client_check_id(argv[optind]) != 0) {
-		fprintf(stderr, "hotsoak: bad run id `%s`: runs are numbered\n",
-		    argv[optind]);
+		return client_usage(stderr, SHOW_USAGE);
+	if (client_open_run(&c, &o, argv[optind], &path) != CMD_OK)
 		return CMD_ERROR;
-	}
-	if (client_init(&c, &o, &cause) != 0) {
-		fprintf(stderr, "hotsoak: %s\n", cause != NULL ? cause :
-		    "out of memory");
-		free(cause);
-		return CMD_ERROR;
-	}
-	if (asprintf(&path, CLIENT_API "/runs/%s", argv[optind]) == -1) {
-		client_clear(&c);
-		return CMD_ERROR;
-	}
 	if ((rc = client_get(&c, path, &r)) == CMD_OK) {
 		if (json)
 			client_print_json(r.json);
