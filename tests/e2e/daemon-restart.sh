@@ -51,5 +51,19 @@ rc=$?
 set -e
 check "hotsoak show of an interrupted run exits 2" [ "$rc" -eq 2 ]
 
+# SIGTERM stops the runs in flight and records them aborted before it exits.
+"$HOTSOAK" run "$plans/local-long.yaml" >"$E2E_DIR/third.out"
+third=$(run_id_of <"$E2E_DIR/third.out")
+for _ in $(seq 200); do
+	[ "$(curl -s "$SERVER/api/v1/runs/$third" | json .status)" = running ] && break
+	sleep 0.1
+done
+stop_daemon
+start_daemon
+run=$(curl -s "$SERVER/api/v1/runs/$third")
+check "a run stopped by SIGTERM is aborted" [ "$(echo "$run" | json .verdict)" = aborted ]
+check "because hotsoakd stopped" \
+    [ "$(echo "$run" | json .reason)" = "aborted: hotsoakd is stopping" ]
+
 stop_daemon
 e2e_done

@@ -56,6 +56,17 @@ check "the plans folder is listed" \
     [ "$(code GET /api/v1/plans)" = 200 ]
 check "with local-smoke valid" \
     [ "$(jq -r '.plans[] | select(.name == "local-smoke") | .valid' "$E2E_DIR/body")" = true ]
+cp "$top_srcdir/tests/e2e/plans/local-pass.yaml" "$E2E_DIR/plans/added-later.yaml"
+check "a plan added later is not listed before SIGHUP" \
+    [ "$(curl -s "$SERVER/api/v1/plans" | jq '[.plans[] | select(.name == "added-later")] | length')" = 0 ]
+kill -HUP "$DAEMON_PID"
+listed=0
+for _ in $(seq 50); do
+	listed=$(curl -s "$SERVER/api/v1/plans" | jq '[.plans[] | select(.name == "added-later")] | length')
+	[ "$listed" = 1 ] && break
+	sleep 0.1
+done
+check "and is after SIGHUP" [ "$listed" = 1 ]
 check "the daemon still serves" [ "$(code GET /healthz)" = 200 ]
 check "and stored nothing from the bad requests" \
     [ "$(curl -s "$SERVER/api/v1/runs" | jq '.runs | length')" = 0 ]
