@@ -20,6 +20,18 @@
 struct api_gate;
 LIST_HEAD(api_gates, api_gate);
 
+/*
+ * Run summaries as sent, kept until the store writes again: a summary is
+ * what every dashboard and `hotsoak run --wait` polls, and building it
+ * takes several queries.
+ */
+#define API_CACHE_SLOTS	64
+struct api_cached {
+	int64_t		 id;		/* 0: empty */
+	uint64_t	 generation;	/* store_generation when built */
+	char		*text;		/* the JSON as sent, without the newline */
+};
+
 struct api {
 	struct event_base	*base;
 	struct evhttp		*http;
@@ -31,6 +43,7 @@ struct api {
 	char			*version;
 	uint64_t		 started_ns;	/* CLOCK_MONOTONIC at api_new */
 	struct api_gates	 gates;		/* one per open connection */
+	struct api_cached	 cache[API_CACHE_SLOTS]; /* by id % API_CACHE_SLOTS */
 };
 
 struct api_param {
@@ -60,6 +73,7 @@ struct api_res {
 	const char	*allow;		/* the Allow header of a 405 */
 	bool		 challenge;	/* WWW-Authenticate of a 401 */
 	bool		 close;		/* Connection: close */
+	const char	*raw;		/* a body already serialized (borrowed), else NULL */
 };
 
 typedef void (*api_handler)(struct api_req *, struct api_res *);

@@ -410,10 +410,24 @@ runs_found(struct api_req *r, struct api_res *res, json_t *j, char *cause)
 void
 api_runs_get(struct api_req *r, struct api_res *res)
 {
-	char	*cause = NULL;
-	json_t	*j;
+	struct api_cached	*c = &r->api->cache[(uint64_t)r->id %
+				    API_CACHE_SLOTS];
+	uint64_t		 gen = store_generation(r->api->store);
+	char			*cause = NULL, *text;
+	json_t			*j;
 
+	if (c->id == r->id && c->generation == gen && c->text != NULL) {
+		res->status = 200;
+		res->raw = c->text;
+		return;
+	}
 	j = store_run_get(r->api->store, r->id, &cause);
+	if (j != NULL && (text = json_dumps(j, JSON_COMPACT)) != NULL) {
+		free(c->text);
+		c->id = r->id;
+		c->generation = gen;
+		c->text = text;
+	}
 	runs_found(r, res, j, cause);
 }
 

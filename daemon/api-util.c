@@ -288,10 +288,14 @@ api_send(struct api_req *r, struct api_res *res)
 	const char		*body;
 	size_t			 n;
 
-	if (res->body == NULL)
-		api_error(res, 500, "internal error", "out of memory");
-	if (res->body != NULL)
-		text = json_dumps(res->body, JSON_COMPACT);
+	if (res->raw != NULL)
+		text = strdup(res->raw);
+	else {
+		if (res->body == NULL)
+			api_error(res, 500, "internal error", "out of memory");
+		if (res->body != NULL)
+			text = json_dumps(res->body, JSON_COMPACT);
+	}
 	/* The last resort when even that fails. */
 	body = text != NULL ? text :
 	    "{\"error\":\"internal error\",\"detail\":\"out of memory\"}";

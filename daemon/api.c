@@ -357,12 +357,16 @@ out:
 void
 api_free(struct api *api)
 {
+	size_t	i;
+
 	if (api == NULL)
 		return;
 	/* Frees every connection; their gates go with them. */
 	if (api->http != NULL)
 		evhttp_free(api->http);
 	api_gate_free_all(api);
+	for (i = 0; i < API_CACHE_SLOTS; i++)
+		free(api->cache[i].text);
 	free(api->token);
 	free(api->version);
 	free(api);

@@ -134,6 +134,13 @@ store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what,
 	return 0;
 }
 
+uint64_t
+store_generation(struct store *st)
+{
+	/* Every write goes through this one connection, and each changes rows. */
+	return (uint64_t)sqlite3_total_changes64(st->db);
+}
+
 int
 store_begin(struct store *st, bool write, char **cause)
 {

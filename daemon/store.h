@@ -171,6 +171,12 @@ json_t	*store_events_list(struct store *, int64_t run, int64_t after,
 json_t	*store_samples_list(struct store *, int64_t run, int64_t after,
 	    unsigned limit, char **cause);
 
+/*
+ * A number that changes whenever this store writes anything: a reader may
+ * keep what it built from the store for as long as this stays the same.
+ */
+uint64_t store_generation(struct store *);
+
 /* "2026-11-21T10:00:00.123Z" into buf (at least STORE_TIME_MAX bytes). */
 #define STORE_TIME_MAX	32
 void	store_time_format(uint64_t ns, char *buf, size_t len);
