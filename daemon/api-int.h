@@ -23,12 +23,16 @@ LIST_HEAD(api_gates, api_gate);
 /*
  * Run summaries as sent, kept until the store writes again: a summary is
  * what every dashboard and `hotsoak run --wait` polls, and building it
- * takes several queries.
+ * takes several queries. A running run's elapsed time moves on without a
+ * write, so its summary is kept API_CACHE_LIVE_NS at most.
  */
+#define API_CACHE_LIVE_NS	(100ULL * 1000 * 1000)
 #define API_CACHE_SLOTS	64
 struct api_cached {
 	int64_t		 id;		/* 0: empty */
 	uint64_t	 generation;	/* store_generation when built */
+	uint64_t	 built_ns;	/* CLOCK_MONOTONIC when built */
+	bool		 finished;	/* nothing in it moves with the clock */
 	char		*text;		/* the JSON as sent, without the newline */
 };
 

@@ -416,7 +416,11 @@ api_runs_get(struct api_req *r, struct api_res *res)
 	char			*cause = NULL, *text;
 	json_t			*j;
 
-	if (c->id == r->id && c->generation == gen && c->text != NULL) {
+	uint64_t		 now = clock_mono_ns();
+	const char		*status;
+
+	if (c->id == r->id && c->generation == gen && c->text != NULL &&
+	    (c->finished || now - c->built_ns < API_CACHE_LIVE_NS)) {
 		res->status = 200;
 		res->raw = c->text;
 		return;
@@ -426,6 +430,9 @@ api_runs_get(struct api_req *r, struct api_res *res)
 		free(c->text);
 		c->id = r->id;
 		c->generation = gen;
+		c->built_ns = now;
+		status = json_string_value(json_object_get(j, "status"));
+		c->finished = status != NULL && strcmp(status, "finished") == 0;
 		c->text = text;
 	}
 	runs_found(r, res, j, cause);

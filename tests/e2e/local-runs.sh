@@ -54,6 +54,10 @@ for _ in $(seq 200); do
 	[ "$(curl -s "$SERVER/api/v1/runs/$id" | json .step.action)" = wait ] && break
 	sleep 0.1
 done
+e1=$(curl -s "$SERVER/api/v1/runs/$id" | json .elapsed_ms)
+sleep 0.3
+e2=$(curl -s "$SERVER/api/v1/runs/$id" | json .elapsed_ms)
+check "a running run's elapsed time moves between polls" [ "$e2" -gt "$e1" ]
 dd if=/dev/urandom of="$E2E_DIR/state/runs/$id/disk.img" bs=4096 seek=100 count=1 \
     conv=notrunc oflag=direct status=none
 for _ in $(seq 200); do
