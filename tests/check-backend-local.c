@@ -697,7 +697,7 @@ stray_remove(pid_t pid)
 		fclose(f);
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(state, sizeof state, "%s/freezer.state", dirs[i]);
+		snprintf(state, sizeof state, "%.4000s/freezer.state", dirs[i]);
 		if ((fd = open(state, O_WRONLY | O_CLOEXEC)) != -1) {
 			(void)!write(fd, "THAWED", 6);
 			close(fd);
