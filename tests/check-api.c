@@ -771,6 +771,17 @@ START_TEST(get_unknown_ids)
 		"0", "01", "-1", "+1", "abc", "1.0", "1e3", "%31", "0x1",
 		"99999999999999999999", "9223372036854775808", "1%00", NULL
 	};
+	static const char *const missing[] = {
+		API_PREFIX "/runs/9223372036854775807",
+		/* The pages of a run that does not exist. */
+		API_PREFIX "/runs/2/findings",
+		API_PREFIX "/runs/2/events",
+		API_PREFIX "/runs/2/samples",
+		/* Paths the server does not know. */
+		"/", API_PREFIX "/runs/", API_PREFIX "//runs",
+		API_PREFIX "/runs/1/nope", "/api/v2/runs",
+		NULL
+	};
 	struct resp	r;
 	char		path[256];
 	size_t		i;
@@ -792,37 +803,11 @@ START_TEST(get_unknown_ids)
 		ck_error(&r, 404, "not found");
 		resp_free(&r);
 	}
-	get(&r, API_PREFIX "/runs/9223372036854775807");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-
-	/* The pages of a run that does not exist. */
-	get(&r, API_PREFIX "/runs/2/findings");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, API_PREFIX "/runs/2/events");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, API_PREFIX "/runs/2/samples");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-
-	/* Paths the server does not know. */
-	get(&r, "/");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, API_PREFIX "/runs/");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, API_PREFIX "//runs");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, API_PREFIX "/runs/1/nope");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, "/api/v2/runs");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
+	for (i = 0; missing[i] != NULL; i++) {
+		get(&r, missing[i]);
+		ck_error(&r, 404, "not found");
+		resp_free(&r);
+	}
 	fx_stop();
 }
 END_TEST
