@@ -45,6 +45,7 @@ struct api {
 	char			*token;		/* NULL: no auth */
 	size_t			 body_max;
 	char			*version;
+	char			*state_dir;	/* NULL: no run folders to serve */
 	uint64_t		 started_ns;	/* CLOCK_MONOTONIC at api_new */
 	struct api_gates	 gates;		/* one per open connection */
 	struct api_cached	 cache[API_CACHE_SLOTS]; /* by id % API_CACHE_SLOTS */
@@ -78,6 +79,8 @@ struct api_res {
 	bool		 challenge;	/* WWW-Authenticate of a 401 */
 	bool		 close;		/* Connection: close */
 	const char	*raw;		/* a body already serialized (borrowed), else NULL */
+	struct evbuffer	*data;		/* a body that is not JSON (owned), else NULL */
+	const char	*ctype;		/* data's Content-Type (static) */
 };
 
 typedef void (*api_handler)(struct api_req *, struct api_res *);
@@ -102,6 +105,10 @@ void	api_runs_events(struct api_req *, struct api_res *);
 void	api_runs_samples(struct api_req *, struct api_res *);
 extern const char *const api_runs_list_params[];
 extern const char *const api_runs_page_params[];
+
+/* api-console.c */
+void	api_runs_console(struct api_req *, struct api_res *);
+extern const char *const api_runs_console_params[];
 
 /* api-plans.c */
 void	api_plans_list(struct api_req *, struct api_res *);

@@ -279,6 +279,29 @@ api_token_ok(const struct api *api, const char *header)
 	return diff == 0;
 }
 
+/* A body that is not JSON: res->data as it is, typed res->ctype. */
+static void
+api_send_data(struct api_req *r, struct api_res *res)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(r->ev);
+	char			 len[32];
+
+	evhttp_add_header(out, "Content-Type", res->ctype != NULL ?
+	    res->ctype : "application/octet-stream");
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	/* Guest output is never to be taken for HTML by a browser. */
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	if (res->close)
+		evhttp_add_header(out, "Connection", "close");
+	if (r->head) {
+		snprintf(len, sizeof len, "%zu", evbuffer_get_length(res->data));
+		evhttp_add_header(out, "Content-Length", len);
+	} else if (evbuffer_add_buffer(evhttp_request_get_output_buffer(r->ev),
+	    res->data) == -1)
+		evhttp_add_header(out, "Connection", "close");
+	evhttp_send_reply(r->ev, res->status, NULL, NULL);
+}
+
 void
 api_send(struct api_req *r, struct api_res *res)
 {
@@ -288,6 +311,10 @@ api_send(struct api_req *r, struct api_res *res)
 	const char		*body;
 	size_t			 n;
 
+	if (res->data != NULL && res->body == NULL) {
+		api_send_data(r, res);
+		return;
+	}
 	if (res->raw != NULL)
 		text = strdup(res->raw);
 	else {
@@ -341,6 +368,8 @@ void
 api_res_clear(struct api_res *res)
 {
 	json_decref(res->body);
+	if (res->data != NULL)
+		evbuffer_free(res->data);
 	free(res->location);
 	memset(res, 0, sizeof *res);
 }

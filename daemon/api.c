@@ -41,6 +41,8 @@ const struct api_route api_routes[] = {
 	  api_runs_page_params },
 	{ EVHTTP_REQ_GET, API_PREFIX "/runs/{id}/samples", api_runs_samples,
 	  api_runs_page_params },
+	{ EVHTTP_REQ_GET, API_PREFIX "/runs/{id}/console", api_runs_console,
+	  api_runs_console_params },
 	{ 0, NULL, NULL, NULL }
 };
 
@@ -246,7 +248,9 @@ api_new(struct event_base *base, struct store *store, struct runs *runs,
 	api->started_ns = clock_mono_ns();
 	if ((config->token != NULL && (api->token = strdup(config->token)) ==
 	    NULL) || (api->version = strdup(config->version != NULL ?
-	    config->version : PACKAGE_VERSION)) == NULL) {
+	    config->version : PACKAGE_VERSION)) == NULL ||
+	    (config->state_dir != NULL && (api->state_dir =
+	    strdup(config->state_dir)) == NULL)) {
 		cause_set(cause, "out of memory");
 		goto fail;
 	}
@@ -369,6 +373,7 @@ api_free(struct api *api)
 		free(api->cache[i].text);
 	free(api->token);
 	free(api->version);
+	free(api->state_dir);
 	free(api);
 }
 

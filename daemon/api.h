@@ -21,6 +21,7 @@ struct api_config {
 	const char	*token;		/* NULL: no auth; else writes need "Bearer <token>" */
 	size_t		 body_max;	/* request bodies over this are 413; 0: PLAN_MAX_BYTES */
 	const char	*version;	/* shown by /healthz */
+	const char	*state_dir;	/* run folders: state_dir/runs/<id>; NULL: none */
 };
 
 /*

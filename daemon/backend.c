@@ -18,7 +18,7 @@ const char *const backend_event_names[BACKEND_EV_COUNT] = {
 
 const struct backend_ops *const backend_table[PLAN_BACKEND_COUNT] = {
 	[PLAN_BACKEND_LOCAL] = &backend_local,
-	[PLAN_BACKEND_QEMU] = NULL,
+	[PLAN_BACKEND_QEMU] = &backend_qemu,
 	[PLAN_BACKEND_LIBVIRT] = NULL,
 };
 
@@ -116,6 +116,19 @@ backend_hot_add_memory(struct backend *b, uint64_t bytes, backend_done_cb cb,
     void *arg)
 {
 	b->ops->hot_add_memory(b, bytes, cb, arg);
+}
+
+/* Whether the backend can tell when the guest's devices are suspended. */
+bool
+backend_has_replace_prepare(const struct backend *b)
+{
+	return b->ops->replace_prepare != NULL;
+}
+
+void
+backend_replace_prepare(struct backend *b, backend_done_cb cb, void *arg)
+{
+	b->ops->replace_prepare(b, cb, arg);
 }
 
 void

@@ -42,7 +42,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: hotsoakd [--listen HOST:PORT] [--state-dir DIR] "
 	    "[--plans-dir DIR]\n"
-	    "                [--token-file FILE] [--agent PATH] [--max-runs N]\n"
+	    "                [--token-file FILE] [--agent PATH] [--guest-dir DIR]\n"
+	    "                [--max-runs N]\n"
 	    "                [--foreground] [--log-level LEVEL]\n"
 	    "\n"
 	    "  --listen HOST:PORT  REST API address (" DEFAULT_LISTEN "; port 0:\n"
@@ -52,6 +53,9 @@ usage(FILE *f)
 	    "  --token-file FILE   POST and DELETE need Authorization: Bearer <its text>\n"
 	    "  --agent PATH        hotsoak-agent for the local backend (next to\n"
 	    "                      hotsoakd, else " BINDIR "/hotsoak-agent)\n"
+	    "  --guest-dir DIR     the guest image `make guest` built, for the qemu\n"
+	    "                      backend (guest/ next to hotsoakd, else\n"
+	    "                      " PKGLIBDIR "/guest)\n"
 	    "  --max-runs N        runs in flight at most (256)\n"
 	    "  --foreground        do not detach\n"
 	    "  --log-level LEVEL   error, warn, info (default) or debug\n"
@@ -110,6 +114,27 @@ find_agent(void)
 		}
 	}
 	return strdup(BINDIR "/hotsoak-agent");
+}
+
+/* guest/ beside this binary (a build tree), else the installed image. */
+static char *
+find_guest_dir(void)
+{
+	char	self[PATH_MAX], *slash, *path;
+	ssize_t	n;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if (asprintf(&path, "%s/guest", self) != -1) {
+				if (access(path, X_OK) == 0)
+					return path;
+				free(path);
+			}
+		}
+	}
+	return strdup(PKGLIBDIR "/guest");
 }
 
 static void
@@ -171,7 +196,7 @@ write_url(const char *state_dir, const char *bound)
 
 enum {
 	OPT_LISTEN = 256, OPT_STATE_DIR, OPT_PLANS_DIR, OPT_TOKEN_FILE,
-	OPT_AGENT, OPT_MAX_RUNS, OPT_FOREGROUND, OPT_LOG_LEVEL, OPT_HELP,
+	OPT_AGENT, OPT_GUEST_DIR, OPT_MAX_RUNS, OPT_FOREGROUND, OPT_LOG_LEVEL, OPT_HELP,
 	OPT_VERSION
 };
 
@@ -181,6 +206,7 @@ static const struct option options[] = {
 	{ "plans-dir", required_argument, NULL, OPT_PLANS_DIR },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "agent", required_argument, NULL, OPT_AGENT },
+	{ "guest-dir", required_argument, NULL, OPT_GUEST_DIR },
 	{ "max-runs", required_argument, NULL, OPT_MAX_RUNS },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -203,6 +229,7 @@ main(int argc, char **argv)
 	const char		*plans_dir = DEFAULT_PLANS_DIR;
 	const char		*token_file = NULL;
 	char			*agent = NULL, *token = NULL, *cause = NULL;
+	char			*guest_dir = NULL;
 	char			*bound = NULL, *state_abs = NULL;
 	unsigned long		 max_runs = 0;
 	unsigned		 interrupted = 0;
@@ -229,6 +256,15 @@ main(int argc, char **argv)
 		case OPT_AGENT:
 			free(agent);
 			agent = strdup(optarg);
+			break;
+		case OPT_GUEST_DIR:
+			free(guest_dir);
+			guest_dir = realpath(optarg, NULL);
+			if (guest_dir == NULL) {
+				fprintf(stderr, "hotsoakd: --guest-dir %s: %s\n",
+				    optarg, strerror(errno));
+				return 2;
+			}
 			break;
 		case OPT_MAX_RUNS:
 			errno = 0;
@@ -283,6 +319,8 @@ main(int argc, char **argv)
 	}
 	if (agent == NULL && (agent = find_agent()) == NULL)
 		goto out;
+	if (guest_dir == NULL && (guest_dir = find_guest_dir()) == NULL)
+		goto out;
 	if ((d.base = event_base_new()) == NULL) {
 		log_errorx("cannot make an event base");
 		goto out;
@@ -307,6 +345,7 @@ main(int argc, char **argv)
 	memset(&rc, 0, sizeof rc);
 	rc.state_dir = state_abs;
 	rc.agent_binary = agent;
+	rc.guest_dir = guest_dir;
 	rc.max_active = (unsigned)max_runs;
 	if ((d.runs = runs_new(d.base, store, &rc, &cause)) == NULL) {
 		log_errorx("%s", cause);
@@ -315,6 +354,7 @@ main(int argc, char **argv)
 	memset(&ac, 0, sizeof ac);
 	ac.token = token;
 	ac.version = PACKAGE_VERSION;
+	ac.state_dir = state_abs;
 	if ((api = api_new(d.base, store, d.runs, d.plans, &ac, &cause)) ==
 	    NULL || api_listen(api, listen_at, &bound, &cause) == -1) {
 		log_errorx("REST API on %s: %s", listen_at, cause);
@@ -362,6 +402,7 @@ out:
 	free(bound);
 	free(token);
 	free(agent);
+	free(guest_dir);
 	free(state_abs);
 	return status;
 }

@@ -223,6 +223,38 @@ step_run_hot_add(struct step_run *sr, unsigned cpus, uint64_t memory)
 }
 
 /*
+ * The hypervisor's view of the unit against the guest's, once the guest
+ * has seen a hot-add: they must agree, or one of them is wrong about the
+ * partition (a CPU the guest never onlined, memory it lost). NULL when
+ * the backend cannot say (new reference).
+ */
+static json_t *
+run_views(struct run *run, bool cpu)
+{
+	struct backend_topology	 t;
+	char			*cause = NULL;
+	uint64_t		 hv, guest;
+	bool			 agree;
+
+	if (backend_topology(run->backend, &t, &cause) == -1) {
+		free(cause);
+		return NULL;
+	}
+	hv = cpu ? t.cpus : t.memory;
+	guest = cpu ? run->topo_cpus : run->topo_memory;
+	agree = hv == guest;
+	if (!agree)
+		run_finding(run, FINDING_WARNING, "engine", cpu ? "the hypervisor "
+		    "and the guest disagree on the CPU count" : "the hypervisor and "
+		    "the guest disagree on the memory size", json_pack("{sI sI}",
+		    "hypervisor", (json_int_t)hv, "guest", (json_int_t)guest));
+	return json_pack("{s{sI sI} s{sI sI} sb}", "hypervisor", "cpus",
+	    (json_int_t)t.cpus, "memory", (json_int_t)t.memory, "guest", "cpus",
+	    (json_int_t)run->topo_cpus, "memory", (json_int_t)run->topo_memory,
+	    "agree", agree);
+}
+
+/*
  * A hot-add is seen when the agent's topology first shows it: the time
  * from the backend's command to then is what the seeds care about (how
  * long software takes to notice new processors or memory).
@@ -243,9 +275,10 @@ run_topology_seen(struct run *run)
 		}
 		ms = (clock_mono_ns() - s->sent_ns) / 1000000;
 		json_array_append_new(run->hot_add_ms, json_integer((json_int_t)ms));
-		run_event(run, "hot_add_seen", json_pack("{ss sI sI ss*}", "unit",
+		run_event(run, "hot_add_seen", json_pack("{ss sI sI ss* so*}", "unit",
 		    s->cpu ? "cpu" : "memory", "online", (json_int_t)have,
-		    "latency_ms", (json_int_t)ms, "step", s->step));
+		    "latency_ms", (json_int_t)ms, "step", s->step, "views",
+		    run_views(run, s->cpu)));
 		free(s->step);
 		run->seen[i] = run->seen[--run->nseen];
 	}
@@ -352,6 +385,33 @@ replace_backend_done(void *arg, int error, const char *cause, json_t *result)
 	replace_next(run);
 }
 
+/*
+ * The backend saw the guest's devices go down (or gave up waiting): the
+ * hold may start. A backend that cannot tell is not a failure of the run;
+ * the replace goes on and its record says the window was not confirmed.
+ */
+static void
+replace_prepared(void *arg, int error, const char *cause, json_t *result)
+{
+	struct run	*run = ticket_take(arg);
+
+	if (run == NULL || run->op.phase != RP_SUSPEND)
+		return;
+	if (error) {
+		json_object_set_new(run->op.detail, "devices_suspended",
+		    json_false());
+		run_event(run, "replace", json_pack("{ss ss*}", "event",
+		    "suspend not confirmed", "detail", cause));
+	} else {
+		json_object_set_new(run->op.detail, "devices_suspended",
+		    json_true());
+		if (result != NULL)
+			json_object_set(run->op.detail, "suspended", result);
+	}
+	run->op.phase = RP_BEGIN;
+	replace_next(run);
+}
+
 static void
 replace_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -410,6 +470,12 @@ replace_next(struct run *run)
 		    "level", "devices", "timeout_ms", (json_int_t)(op->outage_ms +
 		    S4_EXTRA_MS)), op->outage_ms + S4_EXTRA_MS + 10000) == -1)
 			op->s4_answered = true;
+		if (!op->s4_answered && backend_has_replace_prepare(run->backend)) {
+			if ((t = ticket_new(run)) == NULL)
+				return;
+			backend_replace_prepare(run->backend, replace_prepared, t);
+			return;
+		}
 		op_timer(run, S4_SETTLE_MS, replace_timer);
 		return;
 	case RP_BEGIN:

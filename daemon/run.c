@@ -542,6 +542,15 @@ backend_hook(void *arg, enum backend_event ev, const char *title,
 	}
 }
 
+/* A backend that dials the agent's channel hands the connection over. */
+static int
+backend_agent_fd(void *arg, int fd, char **cause)
+{
+	struct run	*run = arg;
+
+	return agent_link_adopt(run->link, fd, cause);
+}
+
 /* Replies that move the machine. */
 
 static void
@@ -961,7 +970,9 @@ run_new(const struct run_env *env, struct plan_file *pf, int64_t id,
 	be.agent_channel = run->channel;
 	be.token_file = run->token_file;
 	be.agent_binary = env->agent_binary;
+	be.guest_dir = env->guest_dir;
 	be.hooks.event = backend_hook;
+	be.hooks.agent_fd = backend_agent_fd;
 	be.hooks.arg = run;
 	be.ops = env->backend_ops;
 	if ((run->backend = backend_create(&be, cause)) == NULL)

@@ -17,6 +17,7 @@ struct run_env {
 	struct store	*store;
 	const char	*state_dir;	/* the run's folder is state_dir/runs/<id> */
 	const char	*agent_binary;
+	const char	*guest_dir;	/* the built guest image; NULL: none */
 	/* The backend to use instead of the plan's (tests); NULL: the plan's. */
 	const struct backend_ops *backend_ops;
 	/*

@@ -32,6 +32,7 @@ struct runs {
 	struct store		*store;
 	char			*state_dir;
 	char			*agent_binary;
+	char			*guest_dir;
 	unsigned		 max_active;
 	unsigned		 active;
 	bool			 closing;
@@ -48,7 +49,9 @@ runs_new(struct event_base *base, struct store *store,
 
 	if ((rs = calloc(1, sizeof *rs)) == NULL ||
 	    (rs->state_dir = strdup(cfg->state_dir)) == NULL ||
-	    (rs->agent_binary = strdup(cfg->agent_binary)) == NULL) {
+	    (rs->agent_binary = strdup(cfg->agent_binary)) == NULL ||
+	    (cfg->guest_dir != NULL &&
+	    (rs->guest_dir = strdup(cfg->guest_dir)) == NULL)) {
 		runs_free(rs);
 		cause_set(cause, "out of memory");
 		return NULL;
@@ -147,6 +150,7 @@ runs_submit(struct runs *rs, struct plan_file *pf, const char *text,
 	env.store = rs->store;
 	env.state_dir = rs->state_dir;
 	env.agent_binary = rs->agent_binary;
+	env.guest_dir = rs->guest_dir;
 	env.finished = runs_finished;
 	env.arg = e;
 	e->run = run_new(&env, pf, *id, n.seed, &why);
@@ -232,5 +236,6 @@ runs_free(struct runs *rs)
 	}
 	free(rs->state_dir);
 	free(rs->agent_binary);
+	free(rs->guest_dir);
 	free(rs);
 }

@@ -14,6 +14,7 @@ struct runs;
 struct runs_config {
 	const char	*state_dir;	/* runs get state_dir/runs/<id>/ while they run */
 	const char	*agent_binary;	/* hotsoak-agent for backends that start it here */
+	const char	*guest_dir;	/* the built guest image (qemu); NULL: none */
 	unsigned	 max_active;	/* submissions past this are refused (0: 256) */
 };
 

@@ -197,6 +197,7 @@ fx_start(const struct fx_opts *o)
 	ac.token = o != NULL ? o->token : NULL;
 	ac.body_max = o != NULL ? o->body_max : 0;
 	ac.version = "9.9.9-test";
+	ac.state_dir = fx.dir;
 	fx.api = api_new(fx.base, fx.store, fx.runs, fx.plans, &ac, &cause);
 	ck_assert_msg(fx.api != NULL, "api_new: %s", cause);
 	ck_assert_msg(api_listen(fx.api, "127.0.0.1:0", &fx.bound, &cause) ==
@@ -1106,6 +1107,165 @@ START_TEST(head_like_get)
 		resp_free(&g);
 		close(fd);
 	}
+	fx_stop();
+}
+END_TEST
+
+/* console */
+
+/* Writes len bytes of text as run id's console log, as QEMU does. */
+static void
+console_put(int64_t id, const char *text, size_t len)
+{
+	char	path[PATH_MAX];
+	FILE	*f;
+
+	snprintf(path, sizeof path, "%s/runs", fx.dir);
+	ck_assert(mkdir(path, 0700) == 0 || errno == EEXIST);
+	snprintf(path, sizeof path, "%s/runs/%" PRId64, fx.dir, id);
+	ck_assert(mkdir(path, 0700) == 0 || errno == EEXIST);
+	snprintf(path, sizeof path, "%s/runs/%" PRId64 "/console.log", fx.dir,
+	    id);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* GET the console of run id with query q ("" for none): 200 and its text. */
+static void
+console_get(struct resp *r, int64_t id, const char *q)
+{
+	char	path[256];
+
+	snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64 "/console%s",
+	    id, q);
+	get(r, path);
+	ck_status(r, 200);
+	ck_assert_str_eq(resp_header(r, "Content-Type"),
+	    "text/plain; charset=utf-8");
+	ck_assert_str_eq(resp_header(r, "X-Content-Type-Options"), "nosniff");
+}
+
+START_TEST(run_console)
+{
+	static const char text[] = "SeaBIOS (version 1.16.2-debian-1.16.2-1)\r\n"
+	    "[    0.000000] Linux version 6.1.0-18-amd64\r\n"
+	    "[    1.000000] Run /init as init process\r\n"
+	    "line 4\n"
+	    "login: ";
+	static const char *const bad[] = {
+		"0", "100001", "abc", "-1", "", "01", "1e3", "%2B1", NULL
+	};
+	struct resp	 r;
+	char		 path[256], *big;
+	size_t		 i, bigsz = (size_t)17 << 20, skipped;
+	int64_t		 qemu, local, early;
+
+	fx_start(NULL);
+	qemu = start_run("qemu-hotadd.yaml");
+	local = start_run("local-smoke.yaml");
+	early = start_run("qemu-hotadd.yaml");
+	console_put(qemu, text, sizeof text - 1);
+
+	/* The whole log, as QEMU wrote it. */
+	console_get(&r, qemu, "");
+	ck_assert_uint_eq(r.len, sizeof text - 1);
+	ck_assert_int_eq(memcmp(r.body, text, r.len), 0);
+	ck_assert_ptr_null(resp_header(&r, "X-Console-Skipped"));
+	resp_free(&r);
+	snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64 "/console", qemu);
+	http(&r, "HEAD", path, NULL, NULL, 0);
+	ck_status(&r, 200);
+	ck_assert_uint_eq(strtoul(resp_header(&r, "Content-Length"), NULL, 10),
+	    sizeof text - 1);
+	resp_free(&r);
+
+	/* Its last lines; a last line without its newline is one. */
+	console_get(&r, qemu, "?tail=1");
+	ck_assert_str_eq(r.body, "login: ");
+	resp_free(&r);
+	console_get(&r, qemu, "?tail=2");
+	ck_assert_str_eq(r.body, "line 4\nlogin: ");
+	resp_free(&r);
+	console_get(&r, qemu, "?tail=4");
+	ck_assert_str_eq(r.body, text + strlen("SeaBIOS (version "
+	    "1.16.2-debian-1.16.2-1)\r\n"));
+	resp_free(&r);
+	console_get(&r, qemu, "?tail=100000");
+	ck_assert_str_eq(r.body, text);
+	resp_free(&r);
+	console_put(qemu, "one\ntwo\n", 8);
+	console_get(&r, qemu, "?tail=1");
+	ck_assert_str_eq(r.body, "two\n");
+	resp_free(&r);
+
+	for (i = 0; bad[i] != NULL; i++) {
+		snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64
+		    "/console?tail=%s", qemu, bad[i]);
+		get(&r, path);
+		ck_error(&r, 400, "bad parameter");
+		ck_assert_str_eq(jstr(r.json, "parameter"), "tail");
+		resp_free(&r);
+	}
+	snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64
+	    "/console?lines=3", qemu);
+	get(&r, path);
+	ck_error(&r, 400, "bad parameter");
+	resp_free(&r);
+
+	/* No console: a local run has none, a guest not started none yet. */
+	snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64 "/console",
+	    local);
+	get(&r, path);
+	ck_error(&r, 404, "not found");
+	ck_assert_ptr_nonnull(strstr(jstr(r.json, "detail"), "local backend"));
+	resp_free(&r);
+	snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64 "/console",
+	    early);
+	get(&r, path);
+	ck_error(&r, 404, "not found");
+	ck_assert_ptr_nonnull(strstr(jstr(r.json, "detail"), "yet"));
+	resp_free(&r);
+	get(&r, API_PREFIX "/runs/99/console");
+	ck_error(&r, 404, "not found");
+	ck_assert_str_eq(jstr(r.json, "detail"), "no run 99");
+	resp_free(&r);
+	get(&r, API_PREFIX "/runs/99/console?tail=0");
+	ck_error(&r, 400, "bad parameter");
+	resp_free(&r);
+
+	/* An empty log is a log. */
+	console_put(early, "", 0);
+	console_get(&r, early, "");
+	ck_assert_uint_eq(r.len, 0);
+	resp_free(&r);
+
+	/*
+	 * Past 16 MiB: the last 16 MiB from a line start, and how much was
+	 * left out; the same when the lines asked for are more than that.
+	 */
+	ck_assert_ptr_nonnull(big = malloc(bigsz + 1));
+	for (i = 0; i < bigsz / 256; i++)
+		snprintf(big + 256 * i, 257, "%0255zu\n", i);
+	console_put(qemu, big, bigsz);
+	for (i = 0; i < 2; i++) {
+		console_get(&r, qemu, i == 0 ? "" : "?tail=100000");
+		ck_assert_ptr_nonnull(resp_header(&r, "X-Console-Skipped"));
+		skipped = strtoul(resp_header(&r, "X-Console-Skipped"), NULL,
+		    10);
+		ck_assert_uint_le(r.len, (size_t)16 << 20);
+		ck_assert_uint_gt(r.len, ((size_t)16 << 20) - 256);
+		ck_assert_uint_eq(skipped + r.len, bigsz);
+		ck_assert_int_eq(big[skipped - 1], '\n');
+		ck_assert_int_eq(memcmp(r.body, big + skipped, r.len), 0);
+		resp_free(&r);
+	}
+	console_get(&r, qemu, "?tail=1000");
+	ck_assert_ptr_null(resp_header(&r, "X-Console-Skipped"));
+	ck_assert_uint_eq(r.len, 1000 * 256);
+	ck_assert_int_eq(memcmp(r.body, big + bigsz - r.len, r.len), 0);
+	resp_free(&r);
+	free(big);
 	fx_stop();
 }
 END_TEST
@@ -2174,6 +2334,7 @@ main(void)
 	tcase_add_test(tc, busy_when_full);
 	tcase_add_test(tc, get_unknown_ids);
 	tcase_add_test(tc, run_pages);
+	tcase_add_test(tc, run_console);
 	tcase_add_test(tc, list_filters_and_pages);
 	tcase_add_test(tc, list_bad_parameters);
 	tcase_add_test(tc, methods_not_allowed);

@@ -33,6 +33,13 @@ extern const char *const backend_event_names[BACKEND_EV_COUNT];
 struct backend_hooks {
 	void	(*event)(void *arg, enum backend_event ev, const char *title,
 		    json_t *detail);
+	/*
+	 * The backend dialled the agent's channel itself (QEMU serves the
+	 * virtio-serial port's host end as a listening socket): the run takes
+	 * fd as the agent's connection. -1 with an allocated *cause when it
+	 * cannot; fd is then still the backend's. NULL: a run that only listens.
+	 */
+	int	(*agent_fd)(void *arg, int fd, char **cause);
 	void	*arg;
 };
 
@@ -49,6 +56,7 @@ struct backend_env {
 	const char	*agent_channel;
 	const char	*token_file;	/* the token the agent's hello must carry */
 	const char	*agent_binary;	/* hotsoak-agent, for backends that run it on this host */
+	const char	*guest_dir;	/* the built guest image (vmlinux, initramfs); NULL: none */
 	struct backend_hooks hooks;
 	/* The backend to create instead of the plan's (tests); NULL: the plan's. */
 	const struct backend_ops *ops;
@@ -84,6 +92,12 @@ struct backend_ops {
 			    backend_done_cb, void *);
 	void		(*hot_add_memory)(struct backend *, uint64_t bytes,
 			    backend_done_cb, void *);
+	/*
+	 * Optional: the guest was just asked to suspend its devices (pseudo
+	 * S4); done once they are, with what shows it (QEMU: the console's PM
+	 * line). NULL: the run waits a fixed settle time instead.
+	 */
+	void		(*replace_prepare)(struct backend *, backend_done_cb, void *);
 	/* Hold the partition stopped (the replace outage) ... */
 	void		(*replace_begin)(struct backend *, backend_done_cb, void *);
 	/* ... and let it run again. */
@@ -109,6 +123,7 @@ struct backend {
 extern const struct backend_ops *const backend_table[];
 
 extern const struct backend_ops backend_local;
+extern const struct backend_ops backend_qemu;
 
 /*
  * The backend env->plan names, created. NULL with an allocated *cause
@@ -124,6 +139,8 @@ void	backend_stop(struct backend *, backend_done_cb, void *);
 void	backend_hot_add_cpu(struct backend *, unsigned, backend_done_cb, void *);
 void	backend_hot_add_memory(struct backend *, uint64_t, backend_done_cb,
 	    void *);
+bool	backend_has_replace_prepare(const struct backend *);
+void	backend_replace_prepare(struct backend *, backend_done_cb, void *);
 void	backend_replace_begin(struct backend *, backend_done_cb, void *);
 void	backend_replace_end(struct backend *, backend_done_cb, void *);
 int	backend_topology(struct backend *, struct backend_topology *, char **);

@@ -1,0 +1,138 @@
+#!/bin/bash
+# vm-runs.sh: the qemu backend end to end, a real guest kernel under QEMU
+# (TCG here, KVM where it runs guests): hot-add of CPUs and memory, a
+# pseudo-S4 replace that passes and one whose I/O deadline is shorter than
+# the cycle, a guest panic, corruption written into the disk image from
+# the host, and QEMU killed mid-run. Needs `make guest`.
+. "$(dirname "$0")/../e2e/lib.sh"
+plans=$top_srcdir/tests/vm/plans
+GUEST=${HOTSOAK_GUEST_DIR:-$top_builddir/guest}
+
+if [ -n "${HOTSOAK_SKIP_VM:-}" ]; then
+	echo "HOTSOAK_SKIP_VM is set: the VM tests are skipped"
+	exit 77
+fi
+if [ ! -s "$GUEST/manifest.json" ]; then
+	echo "no guest image in $GUEST: run make guest"
+	exit 1
+fi
+command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 is missing"; exit 1; }
+start_daemon --guest-dir "$GUEST"
+
+findings() { curl -s "$SERVER/api/v1/runs/$1/findings"; }
+events() { curl -s "$SERVER/api/v1/runs/$1/events?limit=1000"; }
+
+# run_plan NAME: runs a plan to its end; sets id and rc.
+run_plan() {
+	set +e
+	"$HOTSOAK" run "$plans/$1.yaml" --wait >"$E2E_DIR/$1.out" 2>&1
+	rc=$?
+	set -e
+	cat "$E2E_DIR/$1.out"
+	id=$(run_id_of <"$E2E_DIR/$1.out")
+}
+
+# wait_step ID ACTION SECONDS: until the run is at a step of that action.
+wait_step() {
+	for _ in $(seq $(( $3 * 10 ))); do
+		[ "$(curl -s "$SERVER/api/v1/runs/$1" | json .step.action)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+t0=$(date +%s)
+
+# 1. Hot-add 2 CPUs and 256MiB under verified I/O: pass, latencies recorded.
+run_plan vm-hotadd
+run=$(curl -s "$SERVER/api/v1/runs/$id")
+check "vm-hotadd exits 0 and its verdict is pass" \
+    [ "$rc" -eq 0 -a "$(echo "$run" | json .verdict)" = pass ]
+check "the guest has 3 CPUs online" [ "$(echo "$run" | json .topology.cpus.online)" = 3 ]
+check "blocks were verified" [ "$(echo "$run" | json .counters.blocks_verified)" -gt 0 ]
+check "two hot-add latencies in the summary" \
+    [ "$(echo "$run" | json '.hot_add_latency_ms | length')" = 2 ]
+ev=$(events "$id")
+check "the guest image's kernel version is in the events" \
+    [ "$(echo "$ev" | json '[.events[] | select(.detail.detail.kernel.version? != null)] | length')" -ge 1 ]
+check "the accelerator choice is in the events" \
+    [ "$(echo "$ev" | json '[.events[] | select(.detail.title? // "" | startswith("accel"))] | length')" -ge 1 ]
+check "the CPU hot-add went through device_add" \
+    [ "$(echo "$ev" | json '[.events[] | select(.kind == "hot_add" and .detail.result.method == "device_add")] | length')" = 1 ]
+check "the CPU hot-add was seen by the guest, with its latency" \
+    [ "$(echo "$ev" | json '[.events[] | select(.kind == "hot_add_seen" and .detail.unit == "cpu")][0].latency_ms // [.events[] | select(.kind == "hot_add_seen" and .detail.unit == "cpu")][0].detail.latency_ms')" -gt 0 ]
+check "the hypervisor's and the guest's views agree" \
+    [ "$(echo "$ev" | json '[.events[] | select(.kind == "hot_add_seen") | .detail.views.agree] | all')" = true ]
+code=$(curl -s -o "$E2E_DIR/console.txt" -w '%{http_code}' "$SERVER/api/v1/runs/$id/console")
+check "the console is served over REST" [ "$code" = 200 ]
+check "the console shows the guest kernel booting" grep -q "Linux version" "$E2E_DIR/console.txt"
+
+# 2. A pseudo-S4 replace, 3 s outage, 30 s deadlines: pass, the stall recorded.
+run_plan vm-replace-pass
+run=$(curl -s "$SERVER/api/v1/runs/$id")
+check "vm-replace-pass verdict is pass" [ "$rc" -eq 0 -a "$(echo "$run" | json .verdict)" = pass ]
+ev=$(events "$id")
+rep=$(echo "$ev" | jq -c '[.events[] | select(.kind == "replace" and .detail.method == "pseudo-s4")][0].detail')
+echo "replace: $rep"
+check "the hold fell while the guest's devices were suspended" \
+    [ "$(echo "$rep" | json .devices_suspended)" = true ]
+check "the host measured the hold at 3 s or more" \
+    [ "$(echo "$rep" | json .resume.host_held_ms)" -ge 2900 ]
+check "the agent recorded the stall across the cycle" \
+    [ "$(echo "$rep" | json .stall_ms)" -gt 0 ]
+check "the console's PM lines are in the events" \
+    [ "$(echo "$ev" | json '[.events[] | select(.detail.title? // "" | test("PM: hibernation"))] | length')" -ge 1 ]
+
+# 3. The same with a 1 s I/O deadline: fail, with io_timeout findings.
+run_plan vm-replace-timeout
+run=$(curl -s "$SERVER/api/v1/runs/$id")
+check "vm-replace-timeout exits 1 (fail)" [ "$rc" -eq 1 ]
+check "with io_timeout findings" [ "$(echo "$run" | json .findings.by_kind.io_timeout)" -ge 1 ]
+
+# 4. A guest panic during I/O: fail with a bugcheck naming the console line.
+run_plan vm-panic
+run=$(curl -s "$SERVER/api/v1/runs/$id")
+check "vm-panic exits 1 (fail)" [ "$rc" -eq 1 ]
+f=$(findings "$id" | jq -c '[.findings[] | select(.kind == "bugcheck")][0]')
+echo "bugcheck: $f"
+check "the bugcheck's title is the console's panic line" \
+    [ "$(echo "$f" | json .title)" != null ]
+check "... which says Kernel panic" bash -c "echo '$(echo "$f" | json .title)' | grep -q 'Kernel panic'"
+check "it came from GUEST_PANICKED, with the console's lines" \
+    [ "$(echo "$f" | json '.detail.source + " " + (.detail.console.lines | length | tostring)')" != "null" ]
+delay=$(echo "$f" | json '((.detail.reported_ns - .detail.qmp_event_ns) / 1000000) | floor')
+echo "GUEST_PANICKED to finding: ${delay} ms"
+check "the finding was made within 100 ms of GUEST_PANICKED" [ "$delay" -lt 100 ]
+
+# 5. Corruption written into the disk image from the host, found at its offset.
+"$HOTSOAK" run "$plans/vm-long.yaml" >"$E2E_DIR/corrupt.out"
+id=$(run_id_of <"$E2E_DIR/corrupt.out")
+check "the long run reaches its soak step" wait_step "$id" wait 120
+dd if=/dev/urandom of="$E2E_DIR/state/runs/$id/disk.raw" bs=4096 seek=100 count=1 \
+    conv=notrunc oflag=direct status=none
+for _ in $(seq 300); do
+	[ "$(curl -s "$SERVER/api/v1/runs/$id" | json .findings.by_kind.corruption)" -ge 1 ] && break
+	sleep 0.1
+done
+"$HOTSOAK" abort "$id" >/dev/null
+check "the corrupted run ends" wait_status "$id" finished 60
+check "corruption verdict is fail" [ "$(curl -s "$SERVER/api/v1/runs/$id" | json .verdict)" = fail ]
+check "the corruption finding names offset 409600" \
+    [ "$(findings "$id" | json '[.findings[] | select(.kind == "corruption")][0].detail.offset')" = 409600 ]
+
+# 6. QEMU killed mid-run: error, and the daemon keeps serving.
+"$HOTSOAK" run "$plans/vm-long.yaml" >"$E2E_DIR/kill.out"
+id=$(run_id_of <"$E2E_DIR/kill.out")
+check "the long run reaches its soak step" wait_step "$id" wait 120
+qpid=$(events "$id" | json "[.events[] | select(.kind == \"partition\")][-1].detail.result.pid // empty")
+[ -n "$qpid" ] || qpid=$(pgrep -f "hotsoak-run-$id " | head -n 1)
+check "QEMU's pid is known" [ -n "$qpid" ]
+kill -KILL "$qpid"
+check "the run ends within 15 s of the kill" wait_status "$id" finished 15
+run=$(curl -s "$SERVER/api/v1/runs/$id")
+check "killed-QEMU verdict is error" [ "$(echo "$run" | json .verdict)" = error ]
+check "the daemon keeps serving" [ "$(curl -s -o /dev/null -w '%{http_code}' "$SERVER/healthz")" = 200 ]
+
+echo "VM suite took $(( $(date +%s) - t0 )) s"
+stop_daemon
+e2e_done
