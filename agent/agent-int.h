@@ -211,6 +211,10 @@ enum agent_req_result s4_pseudo(struct agent *, const struct link_req *,
 void	s4_done(struct agent *, struct agent_job *);
 void	s4_quiesce_done(struct agent *, struct agent_job *);
 
+/* crash.c */
+enum agent_req_result crash_request(struct agent *, const struct link_req *,
+	    const json_t *);
+
 /* hotplug.c */
 void	hotplug_open(struct agent *, int uevent_fd);
 int	hotplug_fd(const struct agent *);

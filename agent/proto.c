@@ -16,6 +16,8 @@
 #define NAME_SHOWN	40		/* bytes of a peer's string quoted in a detail */
 
 static const char *const memory_states[] = { "online", "online_movable", NULL };
+/* How crash brings the guest kernel down; a new way is one more name here. */
+static const char *const crash_methods[] = { "sysrq", NULL };
 
 #define NEED(n, t)	{ (n), (t), false, NULL }
 #define MAY(n, t)	{ (n), (t), true, NULL }
@@ -62,6 +64,9 @@ const struct proto_type_entry proto_types[PROTO_TYPE_COUNT] = {
 		{ "memory_state", PROTO_F_STRING, true, memory_states } } },
 	[PROTO_GET_TOPOLOGY] = { "get_topology", PROTO_TO_AGENT, true, false,
 	    "ask for a topology message", NO_FIELDS },
+	[PROTO_CRASH] = { "crash", PROTO_TO_AGENT, true, false,
+	    "crash the guest kernel on purpose; answered before it goes down", {
+		{ "method", PROTO_F_STRING, false, crash_methods } } },
 	[PROTO_HEARTBEAT] = { "heartbeat", PROTO_TO_DAEMON, false, false,
 	    "the agent is alive; never answered", {
 		NEED("seq", PROTO_F_UINT), NEED("uptime_ms", PROTO_F_UINT),

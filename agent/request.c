@@ -57,6 +57,8 @@ static const struct agent_req_entry agent_req_table[] = {
 	{ PROTO_PSEUDO_S4, s4_pseudo, true },
 	{ PROTO_ONLINE, req_online, false },
 	{ PROTO_GET_TOPOLOGY, req_get_topology, false },
+	/* Not refused while a job runs: a panic waits for nothing. */
+	{ PROTO_CRASH, crash_request, false },
 	{ PROTO_TYPE_COUNT, NULL, false }
 };
 

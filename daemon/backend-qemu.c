@@ -39,6 +39,7 @@
 
 static void	qemu_connect_qmp(evutil_socket_t, short, void *);
 static void	qemu_launch(struct qemu *);
+static void	qemu_panic_grace(evutil_socket_t, short, void *);
 
 /* Reports */
 
@@ -255,6 +256,9 @@ qemu_ev_panicked(struct qemu *q, json_t *data, uint64_t time_ns)
 
 	if (q->crashed)
 		return;
+	evtimer_del(q->panic_timer);
+	json_decref(q->panic_detail);
+	q->panic_detail = NULL;
 	d = stopcode_panic_detail(data);
 	if (d == NULL)
 		d = json_object();
@@ -458,6 +462,8 @@ static void
 console_report(void *arg, const struct kmsg_event *ev)
 {
 	struct qemu	*q = arg;
+	struct timeval	 tv = { QEMU_PANIC_GRACE_MS / 1000,
+			    (QEMU_PANIC_GRACE_MS % 1000) * 1000 };
 	json_t		*d;
 
 	d = json_pack("{ss ss ss* sb}", "source", "console", "kind",
@@ -468,10 +474,38 @@ console_report(void *arg, const struct kmsg_event *ev)
 	 * old guest) is still a crash. Other reports come from the agent's
 	 * own kernel-log watcher too, so here they are only a timeline line.
 	 */
-	if (ev->kind == KMSG_BUGCHECK && ev->panicked && !q->crashed)
-		qemu_report(q, BACKEND_EV_CRASH, d, "%s", ev->title);
-	else
-		qemu_report(q, BACKEND_EV_INFO, d, "console: %s", ev->title);
+	if (ev->kind == KMSG_BUGCHECK && ev->panicked && !q->crashed) {
+		/*
+		 * pvpanic's GUEST_PANICKED normally follows within milliseconds
+		 * and says more (a STOP code, QEMU's own timestamp): give it
+		 * the first word, and report from the console only without it.
+		 */
+		if (q->panic_detail == NULL) {
+			q->panic_detail = d;
+			free(q->panic_title);
+			q->panic_title = strdup(ev->title);
+			evtimer_add(q->panic_timer, &tv);
+			return;
+		}
+	}
+	qemu_report(q, BACKEND_EV_INFO, d, "console: %s", ev->title);
+}
+
+static void
+qemu_panic_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct qemu	*q = arg;
+	json_t		*d = q->panic_detail;
+
+	q->panic_detail = NULL;
+	if (d == NULL || q->crashed) {
+		json_decref(d);
+		return;
+	}
+	json_object_set_new(d, "note", json_string("no GUEST_PANICKED came "
+	    "(no pvpanic device or driver in the guest)"));
+	qemu_report(q, BACKEND_EV_CRASH, d, "%s", q->panic_title != NULL ?
+	    q->panic_title : "the guest kernel panicked (console)");
 }
 
 static void
@@ -875,6 +909,10 @@ qemu_free(struct backend *b)
 		event_free(q->timer);
 	if (q->later != NULL)
 		event_free(q->later);
+	if (q->panic_timer != NULL)
+		event_free(q->panic_timer);
+	json_decref(q->panic_detail);
+	free(q->panic_title);
 	q->freeing = false;
 	if (q->op.kind != QEMU_OP_NONE)
 		qemu_op_end(q, -1, "cancelled", NULL);
@@ -1012,6 +1050,8 @@ qemu_create(const struct backend_env *env, char **cause)
 	q->cache = "none";
 	if ((q->timer = evtimer_new(q->base, qemu_connect_qmp, q)) == NULL ||
 	    (q->later = event_new(q->base, -1, 0, qemu_later_cb, q)) == NULL ||
+	    (q->panic_timer = evtimer_new(q->base, qemu_panic_grace, q)) ==
+	    NULL ||
 	    (q->run_dir = strdup(env->run_dir)) == NULL ||
 	    (env->token_file != NULL &&
 	    (q->token_file = strdup(env->token_file)) == NULL)) {

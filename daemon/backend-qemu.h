@@ -27,6 +27,7 @@ struct qmp;
 #define QEMU_VMEM_POLL_MS	50	/* virtio-mem size polling */
 #define QEMU_VMEM_MS		30000	/* virtio-mem growth deadline */
 #define QEMU_GONE_MS		1000	/* QMP lost to a verdict on why */
+#define QEMU_PANIC_GRACE_MS	1000	/* a console panic waits this for pvpanic */
 
 enum qemu_state {
 	QEMU_CREATED,		/* nothing started */
@@ -93,6 +94,9 @@ struct qemu {
 	struct console_watch *console;
 	struct event	*timer;		/* connect retries, deadlines */
 	struct event	*later;		/* deferred callbacks */
+	struct event	*panic_timer;	/* a console panic waiting for pvpanic */
+	json_t		*panic_detail;	/* ... and what it would report */
+	char		*panic_title;
 	uint64_t	 launched_ns;
 	unsigned	 connect_tries;
 

@@ -56,7 +56,8 @@ enum op_kind {
 	OP_SLEEP,		/* wait, and random's interval */
 	OP_HOT_ADD,		/* backend hot-add, then the step ends */
 	OP_REPLACE,		/* quiesce/suspend, hold, resume */
-	OP_EXPECT		/* topology polls until it holds or time runs out */
+	OP_EXPECT,		/* topology polls until it holds or time runs out */
+	OP_INJECT		/* a fault sent to the agent; the crash report ends it */
 };
 
 /* Where a replace is. */
@@ -88,6 +89,8 @@ struct run_op {
 	/* expect */
 	uint64_t	 deadline_ns;	/* CLOCK_MONOTONIC */
 	bool		 polling;	/* a get_topology is out */
+	/* inject */
+	int		 fault;		/* enum inject_fault */
 };
 
 /* A hot-add whose arrival in the agent's topology is still awaited. */

@@ -825,3 +825,112 @@ run_steps_begin(struct run *run)
 	(void)f;
 	run_steps_next(run);
 }
+
+/* inject */
+
+/* The agent answers a crash request before it writes the trigger. */
+#define INJECT_ANSWER_MS	10000
+/* From the agent's answer to the backend's crash report. */
+#define INJECT_CRASH_MS		30000
+
+/* What each enum inject_fault asks of the agent. */
+static const struct inject_request {
+	enum proto_type	 type;
+	const char	*method;
+} inject_requests[] = {
+	[INJECT_PANIC] = { PROTO_CRASH, "sysrq" },
+};
+
+/*
+ * From the request on, the guest is meant to die: a dropped channel and
+ * missing heartbeats are expected, as in a replace's hold, and the
+ * backend's crash report, not a hang, says what happened. Undone when the
+ * guest lives on.
+ */
+static void
+inject_expect_silence(struct run *run, bool on)
+{
+	agent_link_watch(run->link, !on);
+	run->replace_window = on;
+}
+
+static void
+inject_overdue(evutil_socket_t fd, short what, void *arg)
+{
+	struct run	*run = arg;
+	char		 title[128];
+
+	if (run->op.kind != OP_INJECT)
+		return;
+	snprintf(title, sizeof title, "inject %s: the guest did not crash within "
+	    "%d s", inject_fault_names[run->op.fault], INJECT_CRASH_MS / 1000);
+	inject_expect_silence(run, false);
+	run_finding(run, FINDING_EXPECT_FAILED, "engine", title,
+	    json_deep_copy(run->op.detail));
+	run_step_end(run, "error");
+	run_fail(run, "%s", title);
+}
+
+static void
+inject_answered(void *arg, int error, const char *code, const char *detail,
+    json_t *reply)
+{
+	struct run	*run = ticket_take(arg);
+	const char	*name;
+	char		 title[256];
+	json_t		*answer;
+
+	if (run == NULL)
+		return;
+	name = inject_fault_names[run->op.fault];
+	if (error && strcmp(code, AGENT_LINK_E_LINK_DOWN) != 0 &&
+	    strcmp(code, AGENT_LINK_E_TIMEOUT) != 0) {
+		/* Refused: the guest is as it was and the step did nothing. */
+		inject_expect_silence(run, false);
+		snprintf(title, sizeof title, "inject %s: the agent refused: %s: %s",
+		    name, code, detail ? detail : "");
+		run_event(run, "inject", json_pack("{ss ss ss ss*}", "fault", name,
+		    "event", "refused", "code", code, "detail", detail));
+		run_finding(run, FINDING_BACKEND_ERROR, "agent", title, json_pack(
+		    "{ss ss ss*}", "fault", name, "code", code, "detail", detail));
+		run_step_end(run, "error");
+		run_fail(run, "%s", title);
+		return;
+	}
+	/* No answer is no failure: the guest may die before its reply leaves. */
+	answer = error ? json_pack("{ss ss*}", "code", code, "detail", detail) :
+	    json_incref(reply);
+	json_object_set(run->op.detail, "agent", answer);
+	run_event(run, "inject", json_pack("{ss ss so}", "fault", name, "event",
+	    error ? "no answer" : "accepted", "agent", answer));
+	op_timer(run, INJECT_CRASH_MS, inject_overdue);
+}
+
+int
+step_run_inject(struct step_run *sr, int fault)
+{
+	struct run			*run = sr->run;
+	const struct inject_request	*rq = &inject_requests[fault];
+	const char			*name = inject_fault_names[fault];
+	struct run_ticket		*t;
+	char				*cause = NULL;
+
+	op_begin(run, OP_INJECT);
+	run->op.fault = fault;
+	json_object_set_new(run->op.detail, "fault", json_string(name));
+	json_object_set_new(run->op.detail, "method", json_string(rq->method));
+	if ((t = ticket_new(run)) == NULL)
+		return STEP_FAILED;
+	if (agent_link_request(run->link, rq->type, json_pack("{ss}", "method",
+	    rq->method), INJECT_ANSWER_MS, inject_answered, t, &cause) == -1) {
+		free(t);
+		run_event(run, "inject", json_pack("{ss ss ss*}", "fault", name,
+		    "event", "agent request failed", "detail", cause));
+		free(cause);
+		return STEP_FAILED;
+	}
+	inject_expect_silence(run, true);
+	run_event(run, "inject", json_pack("{ss ss ss}", "fault", name, "event",
+	    "sent", "method", rq->method));
+	return STEP_WAIT;
+}

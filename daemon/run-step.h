@@ -32,6 +32,13 @@ enum replace_unit {
 extern const char *const replace_unit_names[];
 extern const char *const replace_method_names[];
 
+/* What an inject step does to the guest; the plan spells these as `fault`. */
+enum inject_fault {
+	INJECT_PANIC		/* the guest kernel panics (SysRq c) */
+};
+
+extern const char *const inject_fault_names[];
+
 /* Let the workload run for ms. */
 int	step_run_sleep(struct step_run *, uint64_t ms);
 /* Add cpus CPUs or memory bytes (one of them nonzero) through the backend. */
@@ -48,5 +55,11 @@ int	step_run_repeat(struct step_run *, const struct plan_steps *,
 /* times times: wait a seeded time in [min_ms, max_ms], then run one of choose. */
 int	step_run_random(struct step_run *, const struct plan_steps *choose,
 	    uint64_t min_ms, uint64_t max_ms, unsigned times);
+/*
+ * Have the agent do fault (enum inject_fault) to the guest. The step then
+ * waits for the backend's crash report, which ends the run; no report in
+ * time fails it.
+ */
+int	step_run_inject(struct step_run *, int fault);
 
 #endif

@@ -14,6 +14,7 @@ const struct step_entry *const step_table[] = {
 	&step_expect,
 	&step_repeat,
 	&step_random,
+	&step_inject,
 	NULL
 };
 

@@ -63,5 +63,6 @@ extern const struct step_entry step_hot_replace;
 extern const struct step_entry step_expect;
 extern const struct step_entry step_repeat;
 extern const struct step_entry step_random;
+extern const struct step_entry step_inject;
 
 #endif

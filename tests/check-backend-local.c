@@ -1402,7 +1402,9 @@ START_TEST(table_and_checks)
 	free(cause);
 	cause = NULL;
 
-	T.plan.target.backend = PLAN_BACKEND_QEMU;
+	ck_assert_ptr_eq(backend_table[PLAN_BACKEND_QEMU], &backend_qemu);
+	ck_assert_int_eq(backend_ops_check(&backend_qemu, &cause), 0);
+	T.plan.target.backend = PLAN_BACKEND_LIBVIRT;
 	memset(&env, 0, sizeof env);
 	env.base = T.base;
 	env.plan = &T.plan;
@@ -1410,7 +1412,7 @@ START_TEST(table_and_checks)
 	env.agent_channel = T.channel;
 	env.agent_binary = T.binary;
 	ck_assert_ptr_null(backend_create(&env, &cause));
-	ck_assert_str_eq(cause, "backend `qemu` is not available in this build");
+	ck_assert_str_eq(cause, "backend `libvirt` is not available in this build");
 	free(cause);
 	backend_free(NULL);
 }

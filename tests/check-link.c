@@ -1,7 +1,8 @@
 /* check-link.c: linked mode against a fake daemon on a private unix socket:
  * handshake and backoff, reports and findings through the outbox across
- * reconnects, bad lines, quiesce, pseudo-S4 and hot-add on fake sysfs trees,
- * the virtio, TCP and kernel-log inputs, and the real binary under SIGTERM. */
+ * reconnects, bad lines, quiesce, pseudo-S4, crash and hot-add on fake
+ * sysfs and proc trees, the virtio, TCP and kernel-log inputs, and the real
+ * binary under SIGTERM. */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -1112,6 +1113,90 @@ START_TEST(pseudo_s4_cycle)
 }
 END_TEST
 
+/* The crash request on a fake root, whose trigger is a plain file. */
+START_TEST(crash_writes_the_trigger)
+{
+	json_t	*m;
+	int	 i;
+
+	ft_put("proc/sysrq-trigger", "");
+	agent_start();
+	json_decref(fake_hello(false));
+	configure(workload(50, 1), 50, 1000, false);
+	json_decref(start());
+	/* One method only: the reader refuses another before any handler. */
+	call_error(json_pack("{s:s, s:s}", "type", "crash", "method", "kexec"),
+	    "bad_field", "method");
+	ck_assert_str_eq(ft_get("proc/sysrq-trigger"), "");
+	m = call_ok(json_pack("{s:s, s:s}", "type", "crash", "method", "sysrq"),
+	    3000);
+	ck_assert_str_eq(str_of(m, "method"), "sysrq");
+	json_decref(m);
+	/* The write follows the reply (and a sync). */
+	for (i = 0; i < 500 && strcmp(ft_get("proc/sysrq-trigger"), "c"); i++)
+		nap_ms(10);
+	ck_assert_str_eq(ft_get("proc/sysrq-trigger"), "c");
+	/* A kernel that did not go down leaves the agent working. */
+	m = fake_wait("heartbeat", 2000);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(str_of(m, "state"), "running");
+	json_decref(m);
+
+	/* No trigger (a kernel without SysRq): an error, before any reply. */
+	unlink(ft_at("proc/sysrq-trigger"));
+	call_error(json_pack("{s:s, s:s}", "type", "crash", "method", "sysrq"),
+	    "failed", "/proc/sysrq-trigger: No such file or directory");
+	ck_assert_str_eq(ft_get("proc/sysrq-trigger"), "<missing>");
+}
+END_TEST
+
+/*
+ * A real kernel never returns from the trigger's write, so the reply must
+ * be on the wire before it: here the trigger is a full FIFO whose write
+ * blocks until the test reads, and the reply must come all the same.
+ */
+START_TEST(crash_reply_leaves_before_the_write)
+{
+	char	 page[4096], got[8192];
+	size_t	 filled = 0, drained = 0;
+	ssize_t	 n;
+	uint64_t end;
+	json_t	*m;
+	int	 fd;
+	char	 last = 0;
+
+	unlink(ft_at("proc/sysrq-trigger"));
+	ck_assert_int_eq(mkfifo(ft_at("proc/sysrq-trigger"), 0600), 0);
+	/* Both ends, so the agent's open does not wait for a reader. */
+	fd = open(ft_at("proc/sysrq-trigger"), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	memset(page, 'x', sizeof page);
+	while ((n = write(fd, page, sizeof page)) > 0)
+		filled += (size_t)n;
+	while ((n = write(fd, page, 1)) > 0)
+		filled += (size_t)n;
+	ck_assert_int_eq(errno, EAGAIN);
+	agent_start();
+	json_decref(fake_hello(false));
+	m = call_ok(json_pack("{s:s, s:s}", "type", "crash", "method", "sysrq"),
+	    5000);
+	ck_assert_str_eq(str_of(m, "method"), "sysrq");
+	json_decref(m);
+	/* Room in the pipe lets the write through: `c` comes last. */
+	end = now_ms() + 5000;
+	while (now_ms() < end && (drained <= filled || last != 'c')) {
+		if ((n = read(fd, got, sizeof got)) > 0) {
+			drained += (size_t)n;
+			last = got[n - 1];
+		} else
+			nap_ms(10);
+	}
+	close(fd);
+	ck_assert_uint_eq(drained, filled + 1);
+	ck_assert_int_eq(last, 'c');
+}
+END_TEST
+
 START_TEST(online_request)
 {
 	unsigned	 a = spare_cpu(0), b = spare_cpu(1), i;
@@ -1606,6 +1691,8 @@ link_suite(void)
 	tcase_add_test(tc, bad_lines_get_errors);
 	tcase_add_test(tc, quiesce_holds_io);
 	tcase_add_test(tc, pseudo_s4_cycle);
+	tcase_add_test(tc, crash_writes_the_trigger);
+	tcase_add_test(tc, crash_reply_leaves_before_the_write);
 	tcase_add_test(tc, online_request);
 	tcase_add_test(tc, uevent_cpu_onlined_and_worked);
 	tcase_add_test(tc, uevent_without_online_leaves_it);

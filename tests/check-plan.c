@@ -489,6 +489,58 @@ START_TEST(demand_multiplies)
 }
 END_TEST
 
+START_TEST(inject_step)
+{
+	static const char	 qemu[] = "version: 1\nname: t\n"
+	    "target: {backend: qemu}\nsteps:\n  - wait: 1s\n  - name: crash\n"
+	    "    inject: {fault: panic}\n";
+	struct plan_diags	 d;
+	struct plan_file	*pf;
+	const struct plan_step	*st;
+	json_t			*o;
+
+	plan_diags_init(&d);
+	pf = test_load(qemu, &d);
+	ck_assert_ptr_nonnull(pf);
+	ck_assert_uint_eq(pf->plan->steps.n, 2);
+	st = &pf->plan->steps.v[1];
+	ck_assert_ptr_eq(step_find("inject"), &step_inject);
+	ck_assert_ptr_eq(st->entry, &step_inject);
+	ck_assert_str_eq(st->name, "crash");
+	ck_assert_uint_eq(st->mark.line, 7);
+	plan_file_free(pf);
+	plan_diags_free(&d);
+	o = plan_json(qemu);
+	ck_jstr(o, "steps.1.inject.fault", "panic");
+	ck_jstr(o, "steps.1.name", "crash");
+	json_decref(o);
+
+	/* The local backend's "guest" is this host: refused, nested too. */
+	ck_plan_error("version: 1\nname: t\ntarget: {backend: local}\nsteps:\n"
+	    "  - inject: {fault: panic}\n", 5, 21, "inject: panic would crash "
+	    "this host's kernel; it needs a guest");
+	ck_plan_error("version: 1\nname: t\nsteps:\n  - wait: 1s\n"
+	    "  - inject: {fault: panic}\n", 5, 21, "this host's kernel");
+	ck_plan_error("version: 1\nname: t\ntarget: {backend: local}\nsteps:\n"
+	    "  - repeat: {times: 2, steps: [inject: {fault: panic}]}\n", 5, 48,
+	    "this host's kernel");
+	ck_plan_error("version: 1\nname: t\ntarget: {backend: qemu}\nsteps:\n"
+	    "  - inject: {fault: panik}\n", 5, 21, "did you mean `panic`?");
+	ck_plan_error("version: 1\nname: t\ntarget: {backend: qemu}\nsteps:\n"
+	    "  - inject: {}\n", 5, 13, "missing required key `fault` in inject");
+	ck_plan_error("version: 1\nname: t\ntarget: {backend: qemu}\nsteps:\n"
+	    "  - inject: panic\n", 5, 13, "must be a mapping");
+
+	/* A target in error is reported once, not again by the step. */
+	plan_diags_init(&d);
+	ck_assert_ptr_null(test_load("version: 1\nname: t\n"
+	    "target: {backend: lokal}\nsteps:\n  - inject: {fault: panic}\n", &d));
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_ptr_nonnull(strstr(d.v[0].message, "did you mean `local`?"));
+	plan_diags_free(&d);
+}
+END_TEST
+
 START_TEST(campaign_checks_its_plans)
 {
 	char			 dir[] = "/tmp/hotsoak-camp.XXXXXX", path[256];
@@ -581,6 +633,7 @@ main(void)
 	tcase_add_test(tc, buffer_name_in_errors);
 	tcase_add_test(tc, seed_and_version);
 	tcase_add_test(tc, demand_multiplies);
+	tcase_add_test(tc, inject_step);
 	tcase_add_test(tc, campaign_checks_its_plans);
 	tcase_add_test(tc, campaign_names_and_schedule);
 	suite_add_tcase(s, tc);

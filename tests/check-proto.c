@@ -211,6 +211,7 @@ static const struct sample {
 	{ PROTO_ONLINE, "online", 8, 0, AGENT,
 	    "{\"cpus\":true,\"memory\":false,\"memory_state\":\"online_movable\"}" },
 	{ PROTO_GET_TOPOLOGY, "get_topology", 9, 0, AGENT, NULL },
+	{ PROTO_CRASH, "crash", 12, 0, AGENT, "{\"method\":\"sysrq\"}" },
 	{ PROTO_HEARTBEAT, "heartbeat", 0, 0, DAEMON,
 	    "{\"seq\":17,\"uptime_ms\":123456,\"state\":\"running\"}" },
 	{ PROTO_REPORT, "report", 10, 0, DAEMON,
@@ -406,6 +407,8 @@ START_TEST(encode_refused)
 		{ PROTO_TYPE_COUNT, 1, 0, NULL, EINVAL },
 		{ PROTO_ONLINE, 1, 0, "{\"cpus\":true,\"memory\":true,"
 		    "\"memory_state\":\"offline\"}", EINVAL },
+		{ PROTO_CRASH, 1, 0, NULL, EINVAL },		/* no method */
+		{ PROTO_CRASH, 1, 0, "{\"method\":\"kexec\"}", EINVAL },
 	};
 	size_t	i;
 	json_t	*f;
@@ -872,6 +875,13 @@ START_TEST(bad_fields)
 	    PROTO_E_BAD_FIELD, "timeout_ms", 5);
 	BAD(AGENT, "{\"type\":\"pseudo_s4\",\"id\":5,\"timeout_ms\":1}",
 	    PROTO_E_BAD_FIELD, "level", 5);
+	/* crash knows one method; a daemon cannot ask for another by mistake. */
+	BAD(AGENT, "{\"type\":\"crash\",\"id\":12}", PROTO_E_BAD_FIELD,
+	    "method", 12);
+	BAD(AGENT, "{\"type\":\"crash\",\"id\":12,\"method\":\"SYSRQ\"}",
+	    PROTO_E_BAD_FIELD, "method", 12);
+	BAD(AGENT, "{\"type\":\"crash\",\"id\":12,\"method\":true}",
+	    PROTO_E_BAD_FIELD, "method", 12);
 	BAD(AGENT, "{\"id\":3}", PROTO_E_BAD_FIELD, "type", 3);
 	BAD(AGENT, "{\"type\":5,\"id\":3}", PROTO_E_BAD_FIELD, "type", 3);
 	BAD(AGENT, "{\"type\":[\"start\"],\"id\":3}", PROTO_E_BAD_FIELD, "type", 3);
@@ -939,6 +949,8 @@ START_TEST(wrong_direction)
 	    NULL, 1);
 	BAD(DAEMON, "{\"type\":\"start\",\"id\":3}", PROTO_E_WRONG_DIRECTION,
 	    NULL, 3);
+	BAD(DAEMON, "{\"type\":\"crash\",\"id\":3,\"method\":\"sysrq\"}",
+	    PROTO_E_WRONG_DIRECTION, NULL, 3);
 	/* Direction first: its fields do not matter to a side that never reads it. */
 	BAD(DAEMON, "{\"type\":\"configure\",\"id\":3}", PROTO_E_WRONG_DIRECTION,
 	    NULL, 3);

@@ -32,6 +32,8 @@ struct script {
 	bool		 no_connect;	/* the agent never dials */
 	bool		 deaf_to_cpus;	/* hot-added CPUs never show in the topology */
 	bool		 crash_on_replace; /* the partition crashes when held */
+	bool		 crash_refused;	/* the agent answers crash with failed */
+	bool		 crash_unanswered; /* the guest dies before its reply leaves */
 	uint64_t	 corrupt_after;	/* reports before a corruption finding; 0: never */
 	uint64_t	 verified_per_report;
 };
@@ -39,7 +41,10 @@ struct script {
 static struct script	 script;
 static int		 starts;	/* backend starts seen: one per pass */
 
+struct fake_backend;
+
 struct fake_agent {
+	struct fake_backend	*fb;
 	struct bufferevent	*bev;
 	struct proto_reader	 rd;
 	struct event		*tick;
@@ -59,6 +64,9 @@ struct fake_backend {
 	unsigned		 cpus;
 	uint64_t		 memory;
 	char			 io[256];
+	/* Timers die with the backend: a run may end before they fire. */
+	struct event		*notice;	/* the guest sees a hot-add */
+	struct event		*panic;		/* the guest's crash is reported */
 };
 
 /* A deferred callback, as the backend contract wants. */
@@ -164,6 +172,12 @@ agent_tick(evutil_socket_t fd, short what, void *arg)
 		    (json_int_t)8192, "class", "stale"));
 }
 
+/* The fake backend's timers (below): a hot-add seen, a panic reported. */
+static void notice(evutil_socket_t, short, void *);
+static void guest_panicked(evutil_socket_t, short, void *);
+/* Past the plans' hang_after, so a silence the run watched would be a hang. */
+static const struct timeval panic_after = { 2, 500000 };
+
 static int
 agent_on_msg(void *arg, const struct proto_msg *m)
 {
@@ -194,6 +208,18 @@ agent_on_msg(void *arg, const struct proto_msg *m)
 	case PROTO_CONFIGURE:
 		ck_assert(json_is_object(json_object_get(m->obj, "workload")));
 		r = json_object();
+		break;
+	case PROTO_CRASH:
+		if (script.crash_refused) {
+			agent_send(a, proto_encode_error(m->id, PROTO_E_FAILED,
+			    "/proc/sysrq-trigger: No such file or directory", NULL));
+			return 0;
+		}
+		evtimer_add(a->fb->panic, &panic_after);
+		a->held = true;
+		if (script.crash_unanswered)
+			return 0;
+		r = json_pack("{ss}", "method", "sysrq");
 		break;
 	default:
 		return 0;	/* replies to our own requests */
@@ -264,6 +290,7 @@ agent_new(struct fake_backend *fb)
 	proto_reader_init(&a->rd, PROTO_SIDE_AGENT);
 	bufferevent_setcb(a->bev, agent_read, NULL, NULL, a);
 	bufferevent_enable(a->bev, EV_READ);
+	a->fb = fb;
 	a->cpus = fb->cpus;
 	a->memory = fb->memory;
 	agent_request(a, PROTO_HELLO, json_pack("{sI ss ss ss ss sI sb sI}",
@@ -283,6 +310,9 @@ fake_create(const struct backend_env *env, char **cause)
 	ck_assert_ptr_nonnull(fb);
 	fb->env = *env;
 	snprintf(fb->io, sizeof fb->io, "%s/disk.img", env->run_dir);
+	ck_assert_ptr_nonnull(fb->notice = evtimer_new(env->base, notice, fb));
+	ck_assert_ptr_nonnull(fb->panic = evtimer_new(env->base, guest_panicked,
+	    fb));
 	return &fb->b;
 }
 
@@ -334,7 +364,7 @@ fake_hot_add_cpu(struct backend *b, unsigned n, backend_done_cb cb, void *arg)
 	struct timeval		 tv = { 0, 30000 };
 
 	fb->cpus += n;
-	event_base_once(fb->env.base, -1, EV_TIMEOUT, notice, fb, &tv);
+	evtimer_add(fb->notice, &tv);
 	later(fb, cb, arg, 0, NULL);
 }
 
@@ -346,7 +376,7 @@ fake_hot_add_memory(struct backend *b, uint64_t bytes, backend_done_cb cb,
 	struct timeval		 tv = { 0, 30000 };
 
 	fb->memory += bytes;
-	event_base_once(fb->env.base, -1, EV_TIMEOUT, notice, fb, &tv);
+	evtimer_add(fb->notice, &tv);
 	later(fb, cb, arg, 0, NULL);
 }
 
@@ -374,6 +404,17 @@ fake_replace_end(struct backend *b, backend_done_cb cb, void *arg)
 	later(fb, cb, arg, 0, NULL);
 }
 
+/* What QEMU's GUEST_PANICKED becomes: the run's bugcheck. */
+static void
+guest_panicked(evutil_socket_t fd, short what, void *arg)
+{
+	struct fake_backend	*fb = arg;
+
+	fb->env.hooks.event(fb->env.hooks.arg, BACKEND_EV_CRASH,
+	    "the guest kernel panicked: sysrq triggered crash",
+	    json_pack("{ss}", "source", "console"));
+}
+
 static int
 fake_topology(struct backend *b, struct backend_topology *t, char **cause)
 {
@@ -396,6 +437,8 @@ fake_free(struct backend *b)
 	struct fake_backend	*fb = (struct fake_backend *)b;
 
 	agent_free(fb->agent);
+	event_free(fb->notice);
+	event_free(fb->panic);
 	free(fb);
 }
 
@@ -696,6 +739,75 @@ START_TEST(crash_ends_the_run_as_fail)
 }
 END_TEST
 
+#define PLAN_HEAD_QEMU \
+	"version: 1\nname: t\nseed: 7\n" \
+	"target:\n  backend: qemu\n  cpus: { boot: 1, max: 4 }\n" \
+	"  memory: { boot: 256MiB, max: 1GiB }\n" \
+	"agent: { heartbeat: 20ms, hang_after: 2s, connect_timeout: 1s }\n" \
+	"workload:\n  io: { size: 1MiB, io_timeout: 5s }\n"
+
+/* The panic an inject step asks for is a bugcheck; silence meanwhile is not a hang. */
+START_TEST(inject_panic_is_bugcheck)
+{
+	struct harness	 h;
+	json_t		*r, *l, *steps;
+	char		*cause = NULL;
+	int64_t		 id;
+	int		 unanswered;
+
+	for (unanswered = 0; unanswered < 2; unanswered++) {
+		memset(&script, 0, sizeof script);
+		script.verified_per_report = 100;
+		script.crash_unanswered = unanswered;
+		harness_init(&h);
+		r = harness_run(&h, PLAN_HEAD_QEMU "steps:\n  - wait: 100ms\n"
+		    "  - inject: { fault: panic }\n  - wait: 5s\n", 7, 0, &id);
+		ck_assert_msg(strcmp(verdict(r), "fail") == 0, "verdict %s: %s",
+		    verdict(r), json_string_value(json_object_get(r, "reason")));
+		ck_assert_int_eq(by_kind(r, "bugcheck"), 1);
+		ck_assert_int_eq(by_kind(r, "hang"), 0);
+		ck_assert_int_eq(by_kind(r, "expect_failed"), 0);
+		ck_assert_int_eq(by_kind(r, "backend_error"), 0);
+		ck_assert(has_event(&h, id, "inject"));
+		/* The panic ended the run: the 5 s wait after it never ran. */
+		steps = json_object_get(r, "steps");
+		ck_assert_int_eq(json_array_size(steps), 2);
+		ck_assert(json_integer_value(json_object_get(r, "elapsed_ms")) <
+		    5000);
+		l = store_findings_list(h.store, id, 0, 10, &cause);
+		ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+		    json_object_get(l, "findings"), 0), "step")), "1 inject");
+		json_decref(l);
+		json_decref(r);
+		harness_free(&h);
+	}
+}
+END_TEST
+
+START_TEST(inject_refused_is_error)
+{
+	struct harness	 h;
+	json_t		*r;
+
+	memset(&script, 0, sizeof script);
+	script.verified_per_report = 100;
+	script.crash_refused = true;
+	harness_init(&h);
+	r = harness_run(&h, PLAN_HEAD_QEMU "steps:\n  - inject: { fault: panic }\n"
+	    "  - wait: 5s\n", 7, 0, NULL);
+	ck_assert_str_eq(verdict(r), "error");
+	ck_assert_int_eq(by_kind(r, "backend_error"), 1);
+	ck_assert_int_eq(by_kind(r, "bugcheck"), 0);
+	ck_assert(strstr(json_string_value(json_object_get(r, "reason")),
+	    "inject panic: the agent refused: failed: /proc/sysrq-trigger") !=
+	    NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(r, "steps"), 0), "outcome")), "error");
+	json_decref(r);
+	harness_free(&h);
+}
+END_TEST
+
 START_TEST(abort_is_aborted)
 {
 	struct harness	 h;
@@ -833,6 +945,8 @@ run_suite(void)
 	tcase_add_test(tc, no_verified_block_is_no_pass);
 	tcase_add_test(tc, agent_corruption_fails_with_step);
 	tcase_add_test(tc, crash_ends_the_run_as_fail);
+	tcase_add_test(tc, inject_panic_is_bugcheck);
+	tcase_add_test(tc, inject_refused_is_error);
 	tcase_add_test(tc, abort_is_aborted);
 	tcase_add_test(tc, start_failure_is_error);
 	tcase_add_test(tc, silent_agent_is_error_in_time);

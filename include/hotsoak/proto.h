@@ -46,6 +46,7 @@ enum proto_type {
 	PROTO_PSEUDO_S4,	/* daemon: enter the guest's pseudo-S4 (hot replace) */
 	PROTO_ONLINE,		/* daemon: online new CPUs and memory blocks now */
 	PROTO_GET_TOPOLOGY,	/* daemon: the reply carries the topology snapshot */
+	PROTO_CRASH,		/* daemon: crash the guest kernel on purpose (inject) */
 	PROTO_HEARTBEAT,	/* agent: alive (a notification, never answered) */
 	PROTO_REPORT,		/* agent: counters and latencies of one interval */
 	PROTO_FINDING,		/* agent: something went wrong in the guest */

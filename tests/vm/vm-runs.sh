@@ -20,7 +20,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 is missin
 start_daemon --guest-dir "$GUEST"
 
 findings() { curl -s "$SERVER/api/v1/runs/$1/findings"; }
-events() { curl -s "$SERVER/api/v1/runs/$1/events?limit=1000"; }
+events() { curl -s "$SERVER/api/v1/runs/$1/events?limit=500"; }
 
 # run_plan NAME: runs a plan to its end; sets id and rc.
 run_plan() {
@@ -35,7 +35,7 @@ run_plan() {
 # wait_step ID ACTION SECONDS: until the run is at a step of that action.
 wait_step() {
 	for _ in $(seq $(( $3 * 10 ))); do
-		[ "$(curl -s "$SERVER/api/v1/runs/$1" | json .step.action)" = "$2" ] && return 0
+		[ "$(curl -s "$SERVER/api/v1/runs/$1" | json '.state + " " + .step.action')" = "stepping $2" ] && return 0
 		sleep 0.1
 	done
 	return 1
