@@ -15,12 +15,12 @@
 
 /*
  * The kernel command line hotsoak needs: the console on the serial port
- * it logs, no reboot after a panic (the VM stays for the post-mortem), the
- * console kept up during pseudo-S4 so its PM lines arrive while devices
- * are suspended, and hot-added memory online at once.
+ * it logs, no reboot after a panic (the VM stays for the post-mortem), and
+ * the console kept up during pseudo-S4 so its PM lines arrive while
+ * devices are suspended. Hot-added memory stays offline until the agent
+ * onlines it, as the seeds' "software brings new memory into use" asks.
  */
-#define QEMU_APPEND_BASE "console=ttyS0 panic=0 no_console_suspend " \
-	"memhp_default_state=online_movable"
+#define QEMU_APPEND_BASE "console=ttyS0 panic=0 no_console_suspend"
 
 struct argv_buf {
 	char	**v;

@@ -380,8 +380,9 @@ qemu_gone_timer(evutil_socket_t fd, short what, void *arg)
 
 	if (q->state == QEMU_GONE || q->state == QEMU_STOPPING)
 		return;
-	qemu_report(q, BACKEND_EV_ERROR, json_pack("{so}", "qemu_log",
-	    qemu_log_tail(q)), "lost QEMU's monitor while the VM runs");
+	qemu_report(q, BACKEND_EV_ERROR, json_pack("{ss* so}", "qmp", q->qmp_why,
+	    "qemu_log", qemu_log_tail(q)), "QEMU's monitor failed while the VM "
+	    "runs: %s", q->qmp_why != NULL ? q->qmp_why : "?");
 }
 
 static void
@@ -399,10 +400,13 @@ qemu_qmp_down(void *arg, const char *why)
 		return;
 	}
 	/*
-	 * A monitor that spoke garbage is a backend error now; an EOF is most
-	 * often QEMU dying, whose exit status says more: wait a moment for it.
+	 * A monitor that ends is most often QEMU dying, whose exit status
+	 * says more: wait a moment for it. If QEMU lives on, its monitor
+	 * failed (garbage, a protocol violation): an error either way.
 	 */
-	if (proc_running(q->proc) && strstr(why, "EOF") != NULL) {
+	free(q->qmp_why);
+	q->qmp_why = strdup(why);
+	if (proc_running(q->proc)) {
 		evtimer_del(q->timer);
 		event_assign(q->timer, q->base, -1, 0, qemu_gone_timer, q);
 		evtimer_add(q->timer, &tv);
@@ -678,8 +682,10 @@ qemu_exited(void *arg, int status)
 		return;
 	}
 	q->state = QEMU_GONE;
-	d = json_pack("{ss so so}", "status", proc_status_text(status),
-	    "qemu_log", qemu_log_tail(q), "console", qemu_console_tail(q));
+	evtimer_del(q->timer);	/* the monitor's end waits no longer */
+	d = json_pack("{ss so so ss*}", "status", proc_status_text(status),
+	    "qemu_log", qemu_log_tail(q), "console", qemu_console_tail(q),
+	    "qmp", q->qmp_why);
 	if (q->op.kind != QEMU_OP_NONE) {
 		/* The operation in flight cannot finish; the report says why. */
 		qemu_report(q, BACKEND_EV_EXITED, d, "QEMU %s",
@@ -917,6 +923,7 @@ qemu_free(struct backend *b)
 	if (q->op.kind != QEMU_OP_NONE)
 		qemu_op_end(q, -1, "cancelled", NULL);
 	free(q->later_cause);
+	free(q->qmp_why);
 	free(q->run_dir);
 	free(q->token_file);
 	free(q->qmp_path);

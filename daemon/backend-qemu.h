@@ -103,6 +103,7 @@ struct qemu {
 	struct qemu_op	 op;
 	int		 later_error;	/* for the deferred callback */
 	char		*later_cause;
+	char		*qmp_why;	/* why the monitor went down */
 
 	/* The hypervisor's view. */
 	unsigned	 cpus;

@@ -168,9 +168,11 @@ step_run_sleep(struct step_run *sr, uint64_t ms)
 static void
 hot_add_done(void *arg, int error, const char *cause, json_t *result)
 {
-	struct run	*run = ticket_take(arg);
-	struct run_seen	*s;
-	uint64_t	 took;
+	struct run		*run = ticket_take(arg);
+	struct run_seen		*s;
+	struct backend_topology	 t;
+	char			*why = NULL;
+	uint64_t		 took;
 
 	if (run == NULL)
 		return;
@@ -195,8 +197,18 @@ hot_add_done(void *arg, int error, const char *cause, json_t *result)
 	if (run->nseen < RUN_MAX_SEEN) {
 		s = &run->seen[run->nseen++];
 		s->cpu = run->op.cpus != 0;
-		s->want = s->cpu ? (uint64_t)run->topo_cpus + run->op.cpus :
-		    run->topo_memory + run->op.memory;
+		/*
+		 * What the guest must reach: the hypervisor's count after the
+		 * hot-add, which does not depend on the agent having reported
+		 * its topology yet; else the guest's last count plus the add.
+		 */
+		if (backend_topology(run->backend, &t, &why) == 0)
+			s->want = s->cpu ? t.cpus : t.memory;
+		else {
+			free(why);
+			s->want = s->cpu ? (uint64_t)run->topo_cpus + run->op.cpus :
+			    run->topo_memory + run->op.memory;
+		}
 		s->sent_ns = run->op.started_ns;
 		s->step = strdup(run->step_label);
 	}

@@ -65,7 +65,8 @@ check "the hypervisor's and the guest's views agree" \
     [ "$(echo "$ev" | json '[.events[] | select(.kind == "hot_add_seen") | .detail.views.agree] | all')" = true ]
 code=$(curl -s -o "$E2E_DIR/console.txt" -w '%{http_code}' "$SERVER/api/v1/runs/$id/console")
 check "the console is served over REST" [ "$code" = 200 ]
-check "the console shows the guest kernel booting" grep -q "Linux version" "$E2E_DIR/console.txt"
+check "the console shows the guest's init starting the agent" \
+    grep -q "hotsoak-guest: agent started" "$E2E_DIR/console.txt"
 
 # 2. A pseudo-S4 replace, 3 s outage, 30 s deadlines: pass, the stall recorded.
 run_plan vm-replace-pass
