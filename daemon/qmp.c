@@ -692,12 +692,76 @@ qmp_on_message(struct qmp *q, json_t *m, uint64_t at)
 }
 
 /* One whole line from byte at, without its '\n'. */
+
+/*
+ * QEMU sends uint64 members as plain JSON numbers, and jansson cannot hold
+ * one above INT64_MAX. A copy of the line with every such integer (outside
+ * strings) turned into a decimal string, its length in *outn; NULL when
+ * out of memory. The caller frees it.
+ */
+static char *
+qmp_quote_big(const char *p, size_t n, size_t *outn)
+{
+	char		*out, *o, num[32];
+	size_t		 i = 0, j, len;
+	bool		 instr = false;
+	unsigned long long v;
+
+	if ((out = malloc(n * 2 + 1)) == NULL)
+		return NULL;
+	o = out;
+	while (i < n) {
+		if (instr) {
+			if (p[i] == '\\' && i + 1 < n)
+				*o++ = p[i++];
+			else if (p[i] == '"')
+				instr = false;
+			*o++ = p[i++];
+			continue;
+		}
+		if (p[i] == '"') {
+			instr = true;
+			*o++ = p[i++];
+			continue;
+		}
+		if (p[i] < '0' || p[i] > '9' || (i > 0 && (p[i - 1] == '-' ||
+		    p[i - 1] == '.' || (p[i - 1] >= '0' && p[i - 1] <= '9')))) {
+			*o++ = p[i++];
+			continue;
+		}
+		for (j = i; j < n && p[j] >= '0' && p[j] <= '9'; j++)
+			;
+		len = j - i;
+		if (len < sizeof num && (j == n || (p[j] != '.' && p[j] != 'e' &&
+		    p[j] != 'E'))) {
+			memcpy(num, p + i, len);
+			num[len] = '\0';
+			errno = 0;
+			v = strtoull(num, NULL, 10);
+			if (errno == 0 && v > (unsigned long long)INT64_MAX) {
+				*o++ = '"';
+				memcpy(o, p + i, len);
+				o += len;
+				*o++ = '"';
+				i = j;
+				continue;
+			}
+		}
+		memcpy(o, p + i, len);
+		o += len;
+		i = j;
+	}
+	*outn = (size_t)(o - out);
+	return out;
+}
+
 static void
 qmp_on_line(struct qmp *q, const char *p, size_t n, uint64_t at)
 {
 	json_error_t	 err;
 	json_t		*m;
-	size_t		 i;
+	size_t		 i, bn;
+	char		*big;
 
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
@@ -720,8 +784,15 @@ qmp_on_line(struct qmp *q, const char *p, size_t n, uint64_t at)
 	 * No JSON_DISABLE_EOF_CHECK: two messages on one line are an error.
 	 * JSON_DECODE_ANY, so that a scalar is named for what it is.
 	 */
-	if ((m = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-	    &err)) == NULL) {
+	m = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+	if (m == NULL && strstr(err.text, "too big") != NULL &&
+	    (big = qmp_quote_big(p, n, &bn)) != NULL) {
+		/* QEMU's uint64 members (GUEST_PANICKED's args): as strings. */
+		m = json_loadb(big, bn, JSON_REJECT_DUPLICATES |
+		    JSON_DECODE_ANY, &err);
+		free(big);
+	}
+	if (m == NULL) {
 		if (json_error_code(&err) == json_error_out_of_memory)
 			qmp_kill(q, "QMP: out of memory for the message at "
 			    "byte %" PRIu64, at);

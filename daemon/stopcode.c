@@ -2,6 +2,7 @@
  * detail of a Hyper-V enlightened guest's crash as QEMU reports it. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,11 +234,22 @@ static int
 panic_arg(const json_t *info, const char *key, uint64_t *v)
 {
 	const json_t	*j = json_object_get(info, key);
+	const char	*s;
+	char		*end;
 
 	/*
 	 * jansson holds integers as json_int_t: a negative one is not a
-	 * uint64 QEMU sent (it cannot even read one above INT64_MAX).
+	 * uint64 QEMU sent. One above INT64_MAX (a kernel address) reaches
+	 * here as the decimal string the QMP reader made of it.
 	 */
+	if (json_is_string(j)) {
+		s = json_string_value(j);
+		if (*s < '0' || *s > '9')
+			return -1;
+		errno = 0;
+		*v = strtoull(s, &end, 10);
+		return errno != 0 || *end != '\0' ? -1 : 0;
+	}
 	if (!json_is_integer(j) || json_integer_value(j) < 0)
 		return -1;
 	*v = (uint64_t)json_integer_value(j);

@@ -893,6 +893,18 @@ START_TEST(stopcode_panic)
 	ck_assert_uint_eq(json_object_size(d), 6);
 	json_decref(d);
 
+	/* A kernel address above INT64_MAX, as the QMP reader passes it on. */
+	d = detail_of("{\"action\": \"pause\", \"info\": {\"type\": \"hyper-v\", "
+	    "\"arg1\": 80, \"arg2\": \"18446735277616529408\", \"arg3\": 0, "
+	    "\"arg4\": \"18446744073709551615\", \"arg5\": \"18446744073709551616\"}}");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "stop_name")),
+	    "PAGE_FAULT_IN_NONPAGED_AREA");
+	p = json_object_get(d, "parameters");
+	ck_assert_str_eq(jarr_str(p, 0), "0xFFFFF80000000000");
+	ck_assert_str_eq(jarr_str(p, 2), "0xFFFFFFFFFFFFFFFF");
+	ck_assert(json_is_null(json_array_get(p, 3)));	/* past 64 bits */
+	json_decref(d);
+
 	/* A code without a name. */
 	d = detail_of("{\"action\": \"poweroff\", \"info\": {\"type\": "
 	    "\"hyper-v\", \"arg1\": 3735928559, \"arg2\": 1, \"arg3\": 2, "

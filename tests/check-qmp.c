@@ -1272,6 +1272,47 @@ START_TEST(detached)
 }
 END_TEST
 
+/*
+ * GUEST_PANICKED's hyper-v args are uint64 and a Windows STOP parameter is
+ * often a kernel address above INT64_MAX, which jansson cannot hold: such
+ * an integer arrives as its decimal string, the rest as integers.
+ */
+START_TEST(big_integers)
+{
+	const char	 greeting_caps[] = GREETING CAPS_OK;
+	char		*cause = NULL;
+	json_t		*info;
+
+	T.qmp = qmp_new_detached(&hooks);
+	ck_assert_ptr_nonnull(T.qmp);
+	ck_assert_int_eq(qmp_feed(T.qmp, greeting_caps,
+	    sizeof greeting_caps - 1, &cause), 0);
+	ck_assert_int_eq(qmp_feed(T.qmp, B("{\"event\": \"GUEST_PANICKED\", "
+	    "\"data\": {\"action\": \"pause\", \"info\": {\"type\": "
+	    "\"hyper-v\", \"arg1\": 209, \"arg2\": 18446735277616529408, "
+	    "\"arg3\": 2, \"arg4\": 0, \"arg5\": 9223372036854775808, "
+	    "\"note\": \"18446744073709551615 in a string stays\"}}, "
+	    "\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}}\n"),
+	    &cause), 0);
+	ck_assert_uint_eq(T.downs, 0);
+	ck_assert_uint_eq(T.events, 1);
+	ck_assert_str_eq(T.ev_name[0], "GUEST_PANICKED");
+	info = json_object_get(T.ev_data[0], "info");
+	ck_assert_int_eq(json_integer_value(json_object_get(info, "arg1")), 209);
+	ck_assert_str_eq(json_string_value(json_object_get(info, "arg2")),
+	    "18446735277616529408");
+	ck_assert_str_eq(json_string_value(json_object_get(info, "arg5")),
+	    "9223372036854775808");
+	ck_assert_str_eq(json_string_value(json_object_get(info, "note")),
+	    "18446744073709551615 in a string stays");
+	/* A number too big even for a uint64 is still refused. */
+	ck_assert_int_eq(qmp_feed(T.qmp, B("{\"event\": \"X\", \"data\": "
+	    "{\"a\": 184467440737095516150}}\n"), &cause), -1);
+	ck_assert_uint_eq(T.downs, 1);
+	free(cause);
+}
+END_TEST
+
 START_TEST(detached_eof_and_free)
 {
 	struct result	 r = { 0 };
@@ -1622,6 +1663,7 @@ qmp_suite(void)
 	tcase_add_test(tc, longest_message);
 	tcase_add_test(tc, detached);
 	tcase_add_test(tc, detached_eof_and_free);
+	tcase_add_test(tc, big_integers);
 	tcase_add_test(tc, new_refuses);
 	suite_add_tcase(s, tc);
 
