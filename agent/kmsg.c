@@ -25,39 +25,6 @@ const char *const kmsg_kind_names[KMSG_KIND_COUNT] = {
 
 /* ---- Display-safe text ---- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if none. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /*
  * Makes buf[0..len) safe to print and to put in JSON (jansson refuses bad
  * UTF-8): control bytes other than \n and \t, and bytes that start no valid
@@ -76,7 +43,7 @@ text_sanitize(char *buf, size_t len, bool keep_newline)
 			i++;
 			continue;
 		}
-		n = utf8_len(s + i, len - i);
+		n = utf8_seq_len(s + i, len - i);
 		if (n == 0) {
 			s[i] = '?';
 			n = 1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hotsoak/proto.h"
+#include "hotsoak/util.h"
 
 #define READER_MIN	4096		/* first allocation for an unfinished line */
 #define READER_KEEP	(64 * 1024)	/* larger buffers go back after their line */
@@ -131,33 +132,6 @@ type_answers(const struct proto_type_entry *e)
 	return false;
 }
 
-/*
- * Length of the valid UTF-8 sequence at p, or 0: overlong forms, surrogates
- * and code points past U+10FFFF are refused (RFC 3629), as jansson does.
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned char	c = p[0];
-	size_t		need, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2)
-		return 0;
-	need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
-	if (need == 0 || n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
-	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return need;
-}
-
 /* Offset of the first byte that is not valid UTF-8, or n. */
 static size_t
 utf8_check(const char *s, size_t n)
@@ -166,7 +140,7 @@ utf8_check(const char *s, size_t n)
 	size_t			 i = 0, k;
 
 	while (i < n) {
-		if ((k = utf8_seq(p + i, n - i)) == 0)
+		if ((k = utf8_seq_len(p + i, n - i)) == 0)
 			return i;
 		i += k;
 	}
@@ -742,7 +716,7 @@ proto_encode_error(uint64_t re, const char *code, const char *detail,
 	memcpy(buf, detail, n);
 	buf[n] = '\0';
 	for (i = 0; i < n; i += k) {
-		if ((k = utf8_seq((unsigned char *)buf + i, n - i)) == 0) {
+		if ((k = utf8_seq_len((unsigned char *)buf + i, n - i)) == 0) {
 			buf[i] = '?';
 			k = 1;
 		}

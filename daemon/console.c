@@ -73,39 +73,6 @@ static void	watch_destroy(struct console_watch *);
 
 /* ---- Display-safe lines ---- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if none. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /*
  * Where the escape sequence at s[i] (an ESC) ends. Guests colour their
  * console (systemd's "[  OK  ]", grub, Windows' EMS): the sequences go
@@ -166,7 +133,7 @@ line_clean(const char *raw, size_t n, char *out, size_t size)
 			i++;
 			continue;
 		}
-		if ((k = utf8_len(s + i, n - i)) == 0) {
+		if ((k = utf8_seq_len(s + i, n - i)) == 0) {
 			out[o++] = '?';
 			i++;
 			continue;

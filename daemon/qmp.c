@@ -186,34 +186,6 @@ describe(const json_t *v)
 	return "something else";
 }
 
-/*
- * Length of the valid UTF-8 sequence at p, or 0: overlong forms, surrogates
- * and code points past U+10FFFF are refused (RFC 3629), as jansson does;
- * checked first so that the reason names the byte, which jansson's does not.
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned char	c = p[0];
-	size_t		need, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2)
-		return 0;
-	need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
-	if (need == 0 || n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
-	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return need;
-}
-
 /* Offset of the first NUL or byte that is not valid UTF-8, or n. */
 static size_t
 text_check(const char *s, size_t n)
@@ -222,7 +194,7 @@ text_check(const char *s, size_t n)
 	size_t			 i = 0, k;
 
 	while (i < n) {
-		if (p[i] == '\0' || (k = utf8_seq(p + i, n - i)) == 0)
+		if (p[i] == '\0' || (k = utf8_seq_len(p + i, n - i)) == 0)
 			return i;
 		i += k;
 	}
