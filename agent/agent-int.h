@@ -1,9 +1,11 @@
 /* agent-int.h: the linked agent's state, shared by the loop (agent.c), the
- * request handlers (request.c), quiesce and pseudo-S4 (s4.c) and hot-add
- * (hotplug.c). Only the loop's thread touches it, except where noted. */
+ * request handlers (request.c), quiesce and pseudo-S4 (s4.c), hot-add
+ * (hotplug.c) and hot-added disks (target.c). Only the loop's thread
+ * touches it, except where noted. */
 #ifndef HOTSOAK_AGENT_AGENT_INT_H
 #define HOTSOAK_AGENT_AGENT_INT_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -28,6 +30,8 @@
 #define AGENT_MAX_EVENTS	65536	/* engine events waiting for the loop */
 #define AGENT_LATE_KEPT		32	/* late completions listed in one report */
 #define AGENT_SEEN_SLOTS	65536	/* corruption already reported, per run */
+#define AGENT_MAX_TARGETS	8	/* hot-added disks exercised beside the workload */
+#define AGENT_TARGET_POLL_MS	50	/* add_target looks for its disk this often */
 
 enum agent_state {
 	AGENT_IDLE,		/* no workload running */
@@ -74,12 +78,30 @@ enum agent_job_kind {
 	AGENT_JOB_STOP,		/* stop, final verify pass */
 	AGENT_JOB_QUIESCE,	/* hold new I/O, drain */
 	AGENT_JOB_PSEUDO_S4,	/* a hibernation test cycle */
+	AGENT_JOB_ADD_TARGET,	/* find a hot-added disk, fill it, start its run */
 	AGENT_JOB_COUNT
 };
 
 extern const char *const agent_job_names[AGENT_JOB_COUNT];
 
 struct agent;
+
+/*
+ * A hot-added disk the agent exercises beside the configured workload
+ * (add_target), with a run of its own. Slots live in struct agent, so
+ * their addresses are stable: the run's event callback carries one. The
+ * add_target job writes serial and path before its run exists; the loop
+ * reads them only after popping the run's events or joining the job.
+ */
+struct agent_target {
+	struct agent	*a;
+	unsigned	 index;		/* from 1; the run's events carry it */
+	bool		 active;	/* run is started: reports, quiesce, stop include it */
+	struct io_run	*run;
+	uint64_t	 size;		/* bytes exercised */
+	char		 serial[64];
+	char		 path[PATH_MAX];
+};
 
 struct agent_job {
 	enum agent_job_kind kind;
@@ -97,12 +119,19 @@ struct agent_job {
 	uint64_t	 timeout_ms;
 	char		 level[32];	/* PSEUDO_S4 */
 	char		*root;		/* PSEUDO_S4: borrowed */
+	const bool	*memx_busy;	/* PSEUDO_S4: the loop's flag, read atomically */
 	/* Out, read by the loop after the join. */
 	int		 rc;
 	const char	*code;		/* PROTO_E_* when rc == -1 */
 	char		*cause;
 	json_t		*result;
 	struct io_run	*made;		/* START: the run */
+	/* ADD_TARGET: the slot being filled, and what the job measured. */
+	struct agent_target *target;
+	uint64_t	 found_ms, fill_ms;
+	/* STOP, QUIESCE, PSEUDO_S4: the active targets, borrowed. */
+	struct agent_target *extra[AGENT_MAX_TARGETS];
+	unsigned	 nextra;
 };
 
 /* A memory exercise in the background, one at a time. */
@@ -129,6 +158,7 @@ struct agent_event {
 	struct agent_event	*next;
 	struct io_event		 io;
 	struct agent_job	*job;
+	unsigned		 target;	/* AGENT_EV_IO: 0 the workload, else a target's index */
 };
 
 /* What the next report says, and what the last one left off at. */
@@ -185,6 +215,10 @@ struct agent {
 	uint64_t		 next_memload_ns;	/* 0: no memory workload */
 	uint64_t		 heartbeat_seq;
 	struct agent_report	 rep;
+
+	/* Hot-added disks with runs of their own; slots below ntargets are active. */
+	struct agent_target	 targets[AGENT_MAX_TARGETS];
+	unsigned		 ntargets;
 };
 
 /* request.c */
@@ -211,6 +245,24 @@ enum agent_req_result s4_pseudo(struct agent *, const struct link_req *,
 void	s4_done(struct agent *, struct agent_job *);
 void	s4_quiesce_done(struct agent *, struct agent_job *);
 
+/* target.c */
+enum agent_req_result target_add(struct agent *, const struct link_req *,
+	    const json_t *);
+void	target_add_done(struct agent *, struct agent_job *);
+/* The active targets into j->extra, for a job that must not forget them. */
+void	targets_borrow(struct agent *, struct agent_job *);
+/* Adds the targets' counters (latency) to t (h), which hold the workload's. */
+void	targets_add_totals(struct agent *, struct io_totals *t);
+void	targets_add_latency(struct agent *, struct hist *h);
+/* [{path, serial, run_id, size, totals}], or NULL when there is no target. */
+json_t	*targets_to_json(struct agent *);
+/* The target whose events carry index, or NULL. */
+const struct agent_target *target_by_index(const struct agent *, unsigned);
+void	targets_resume(struct agent *);
+void	targets_stop(struct agent *);
+/* Stops what runs and frees every target's run; the slots are empty again. */
+void	targets_free(struct agent *);
+
 /* crash.c */
 enum agent_req_result crash_request(struct agent *, const struct link_req *,
 	    const json_t *);
@@ -230,7 +282,9 @@ void	hotplug_memx_done(struct agent *);
 void	report_init(struct agent *);
 void	report_start(struct agent *);
 void	report_send(struct agent *, uint64_t now);
-void	report_io_event(struct agent *, const struct io_event *);
+/* target: 0 for the workload's run, else the target whose run it came from. */
+void	report_io_event(struct agent *, const struct io_event *,
+	    unsigned target);
 void	report_kmsg_drain(struct agent *);
 void	report_finding(struct agent *, const char *kind, const char *title,
 	    uint64_t time_ns, json_t *detail);

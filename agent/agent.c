@@ -94,7 +94,7 @@ drain_events(struct agent *a)
 		next = e->next;
 		switch (e->kind) {
 		case AGENT_EV_IO:
-			report_io_event(a, &e->io);
+			report_io_event(a, &e->io, e->target);
 			break;
 		case AGENT_EV_JOB:
 			agent_job_done(a, e->job);
@@ -241,6 +241,7 @@ agent_free(struct agent *a)
 		pthread_join(a->memx.thread, NULL);
 	free(a->memx.cause);
 	io_run_free(a->run);
+	targets_free(a);
 	for (e = a->head; e != NULL; e = next) {
 		next = e->next;
 		free(e);
@@ -389,9 +390,11 @@ shut_down(struct agent *a)
 	wait_threads(a);
 	if (a->run != NULL) {
 		io_run_stop(a->run);
+		targets_stop(a);
 		drain_events(a);
 		report_send(a, clock_mono_ns());
 		io_run_free(a->run);
+		targets_free(a);
 		a->run = NULL;
 		a->next_report_ns = 0;
 		agent_set_state(a, AGENT_IDLE);

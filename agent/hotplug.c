@@ -306,8 +306,12 @@ hotplug_memx_start(struct agent *a, uint64_t bytes, const char *why)
 
 	if (bytes == 0 || a->stopping)
 		return;
-	if (m->busy) {
-		/* One at a time: the new memory is exercised next. */
+	if (m->busy || (a->job != NULL && a->job->kind ==
+	    AGENT_JOB_PSEUDO_S4)) {
+		/*
+		 * One at a time: the new memory is exercised next, or after
+		 * a pseudo-S4 cycle, which needs the memory for its image.
+		 */
 		if (strcmp(why, "hot-add") == 0)
 			m->pending += bytes;
 		return;
@@ -341,7 +345,7 @@ hotplug_memx_start(struct agent *a, uint64_t bytes, const char *why)
 		    strerror(err));
 		return;
 	}
-	m->busy = true;
+	__atomic_store_n(&m->busy, true, __ATOMIC_RELEASE);
 	log_info("memory exercise (%s): %llu MiB", why,
 	    (unsigned long long)(bytes >> 20));
 }
@@ -355,7 +359,7 @@ hotplug_memx_done(struct agent *a)
 	uint64_t		 pending;
 
 	pthread_join(m->thread, NULL);
-	m->busy = false;
+	__atomic_store_n(&m->busy, false, __ATOMIC_RELEASE);
 	if (m->rc == -1)
 		log_warnx("memory exercise (%s) not run: %s", m->why,
 		    m->cause ? m->cause : "?");

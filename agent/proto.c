@@ -68,6 +68,10 @@ const struct proto_type_entry proto_types[PROTO_TYPE_COUNT] = {
 	[PROTO_CRASH] = { "crash", PROTO_TO_AGENT, true, false,
 	    "crash the guest kernel on purpose; answered before it goes down", {
 		{ "method", PROTO_F_STRING, false, crash_methods } } },
+	[PROTO_ADD_TARGET] = { "add_target", PROTO_TO_AGENT, true, false,
+	    "find a hot-added disk by its serial and run verified I/O on it too", {
+		NEED("serial", PROTO_F_STRING), NEED("size", PROTO_F_UINT),
+		NEED("within_ms", PROTO_F_UINT) } },
 	[PROTO_HEARTBEAT] = { "heartbeat", PROTO_TO_DAEMON, false, false,
 	    "the agent is alive; never answered", {
 		NEED("seq", PROTO_F_UINT), NEED("uptime_ms", PROTO_F_UINT),

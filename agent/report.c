@@ -75,14 +75,15 @@ mix(uint64_t h, uint64_t v)
  * limit every event is reported.
  */
 static bool
-seen_before(struct agent_report *r, const struct io_event *ev)
+seen_before(struct agent_report *r, const struct io_event *ev, unsigned target)
 {
 	uint64_t	key, i;
 
 	if (r->seen == NULL || r->nseen >= AGENT_SEEN_SLOTS / 4 * 3)
 		return false;
-	key = mix(mix(mix(mix(ev->offset, ev->result), ev->found.generation),
-	    ev->found.writer), ev->found.sequence) | 1;
+	/* The same offset on another disk is other damage. */
+	key = mix(mix(mix(mix(mix(ev->offset, ev->result), ev->found.generation),
+	    ev->found.writer), ev->found.sequence), target) | 1;
 	for (i = key % AGENT_SEEN_SLOTS; r->seen[i] != 0;
 	    i = (i + 1) % AGENT_SEEN_SLOTS)
 		if (r->seen[i] == key)
@@ -109,8 +110,33 @@ report_finding(struct agent *a, const char *kind, const char *title,
 		a->rep.findings_refused++;
 }
 
+/*
+ * An event of a hot-added disk's run says which disk: its path and serial
+ * in the detail, the path first in the title.
+ */
+static void
+target_tag(struct agent *a, json_t *j, unsigned target)
+{
+	const struct agent_target	*t = target_by_index(a, target);
+	json_t				*d = json_object_get(j, "detail");
+	const char			*title;
+	char				*tagged = NULL;
+
+	if (t == NULL || t->path[0] == '\0')
+		return;
+	if (json_is_object(d)) {
+		json_object_set_new(d, "path", json_string(t->path));
+		json_object_set_new(d, "serial", json_string(t->serial));
+	}
+	title = json_string_value(json_object_get(j, "title"));
+	if (title != NULL && asprintf(&tagged, "%s: %s", t->path, title) != -1) {
+		json_object_set_new(j, "title", json_string(tagged));
+		free(tagged);
+	}
+}
+
 void
-report_io_event(struct agent *a, const struct io_event *ev)
+report_io_event(struct agent *a, const struct io_event *ev, unsigned target)
 {
 	struct agent_report	*r = &a->rep;
 	json_t			*j;
@@ -119,11 +145,13 @@ report_io_event(struct agent *a, const struct io_event *ev)
 		/* Not a finding: the timeout was one; the next report lists it. */
 		r->late_count++;
 		if (json_array_size(r->late) < AGENT_LATE_KEPT &&
-		    (j = io_event_to_json(ev)) != NULL)
+		    (j = io_event_to_json(ev)) != NULL) {
+			target_tag(a, j, target);
 			json_array_append_new(r->late, j);
+		}
 		return;
 	}
-	if (ev->kind == IO_EVENT_CORRUPTION && seen_before(r, ev)) {
+	if (ev->kind == IO_EVENT_CORRUPTION && seen_before(r, ev, target)) {
 		r->repeats++;
 		return;
 	}
@@ -131,6 +159,7 @@ report_io_event(struct agent *a, const struct io_event *ev)
 		r->findings_refused++;
 		return;
 	}
+	target_tag(a, j, target);
 	log_info("finding: %s: %s at offset %llu",
 	    json_string_value(json_object_get(j, "kind")),
 	    json_string_value(json_object_get(j, "title")),
@@ -164,8 +193,11 @@ report_send(struct agent *a, uint64_t now)
 
 	if (a->run == NULL)
 		return;
+	/* The hot-added disks' runs count as the workload's. */
 	io_run_totals(a->run, &t);
+	targets_add_totals(a, &t);
 	io_run_latency(a->run, r->now_hist);
+	targets_add_latency(a, r->now_hist);
 	hist_delta(r->interval, r->now_hist, r->prev_hist);
 	totals_delta(&d, &t, &r->prev);
 	link_get_stats(a->link, &ls);
@@ -204,6 +236,8 @@ report_send(struct agent *a, uint64_t now)
 	r->late_count = 0;
 	r->repeats = 0;
 	r->kmsg_lost = 0;
+	if (f != NULL && a->ntargets > 0)
+		json_object_set_new(f, "targets", targets_to_json(a));
 	if (f == NULL)
 		log_warnx("cannot build report %llu", (unsigned long long)r->seq);
 	else

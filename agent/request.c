@@ -24,6 +24,7 @@ const char *const agent_job_names[AGENT_JOB_COUNT] = {
 	[AGENT_JOB_STOP] = "stop",
 	[AGENT_JOB_QUIESCE] = "quiesce",
 	[AGENT_JOB_PSEUDO_S4] = "pseudo_s4",
+	[AGENT_JOB_ADD_TARGET] = "add_target",
 };
 
 typedef enum agent_req_result (*agent_req_fn)(struct agent *,
@@ -59,6 +60,7 @@ static const struct agent_req_entry agent_req_table[] = {
 	{ PROTO_GET_TOPOLOGY, req_get_topology, false },
 	/* Not refused while a job runs: a panic waits for nothing. */
 	{ PROTO_CRASH, crash_request, false },
+	{ PROTO_ADD_TARGET, target_add, true },
 	{ PROTO_TYPE_COUNT, NULL, false }
 };
 
@@ -524,9 +526,23 @@ static void *
 stop_main(void *arg)
 {
 	struct agent_job	*j = arg;
+	char			*cause = NULL;
+	unsigned		 i;
 
 	io_run_stop(j->run);
+	for (i = 0; i < j->nextra; i++)
+		io_run_stop(j->extra[i]->run);
 	j->rc = io_run_verify(j->run, &j->cause);
+	/* Every disk is read back, whatever another one's pass did. */
+	for (i = 0; i < j->nextra; i++) {
+		if (io_run_verify(j->extra[i]->run, &cause) == -1 && j->rc == 0) {
+			j->rc = -1;
+			cause_set(&j->cause, "%s: %s", j->extra[i]->path,
+			    cause != NULL ? cause : "verify failed");
+		}
+		free(cause);
+		cause = NULL;
+	}
 	if (j->rc == -1)
 		j->code = PROTO_E_FAILED;
 	return NULL;
@@ -544,6 +560,7 @@ req_stop(struct agent *a, const struct link_req *req, const json_t *obj)
 	j->kind = AGENT_JOB_STOP;
 	j->req = *req;
 	j->run = a->run;
+	targets_borrow(a, j);
 	if (agent_job_launch(a, j, stop_main) == -1) {
 		agent_job_free(j);
 		return refuse(a, req, PROTO_E_FAILED, "cannot start a thread: %s",
@@ -564,12 +581,20 @@ stop_done(struct agent *a, struct agent_job *j)
 	/* The last report: from the one before to the end of the verify pass. */
 	report_send(a, clock_mono_ns());
 	io_run_totals(a->run, &t);
-	if ((h = calloc(1, sizeof *h)) != NULL)
+	targets_add_totals(a, &t);
+	if ((h = calloc(1, sizeof *h)) != NULL) {
 		io_run_latency(a->run, h);
-	if (j->rc == 0)
+		targets_add_latency(a, h);
+	}
+	if (j->rc == 0) {
 		j->result = json_pack("{s:o, s:o}", "counters",
 		    io_totals_to_json(&t), "latency", h ? hist_to_json(h) :
 		    json_object());
+		/* Each hot-added disk's own counters, its verify pass included. */
+		if (j->result != NULL && a->ntargets > 0)
+			json_object_set_new(j->result, "targets",
+			    targets_to_json(a));
+	}
 	free(h);
 	log_info("workload stopped: %llu I/Os, %llu blocks verified, %llu "
 	    "errors, %llu timeouts, %llu corruptions",
@@ -579,6 +604,8 @@ stop_done(struct agent *a, struct agent_job *j)
 	io_run_free(a->run);
 	a->run = NULL;
 	j->run = NULL;
+	targets_free(a);
+	j->nextra = 0;
 	agent_set_state(a, AGENT_IDLE);
 	job_answer(a, j);
 }
@@ -601,6 +628,9 @@ agent_job_done(struct agent *a, struct agent_job *j)
 	case AGENT_JOB_PSEUDO_S4:
 		s4_done(a, j);
 		break;
+	case AGENT_JOB_ADD_TARGET:
+		target_add_done(a, j);
+		break;
 	case AGENT_JOB_COUNT:
 		break;
 	}
@@ -615,6 +645,7 @@ req_resume(struct agent *a, const struct link_req *req, const json_t *obj)
 	/* Resuming what is not held is no error: the daemon may not know. */
 	if (a->run != NULL && a->state == AGENT_QUIESCED) {
 		io_run_resume(a->run);
+		targets_resume(a);
 		agent_set_state(a, AGENT_RUNNING);
 	}
 	return reply(a, req, json_pack("{s:s}", "state",

@@ -16,6 +16,7 @@
 #include "hotsoak/util.h"
 
 #define S4_SETTLE_MS	1000	/* after the cycle, wait this long for I/O to move */
+#define S4_MEMX_WAIT_MS	60000	/* a memory exercise in flight ends first */
 
 /* Test levels of /sys/power/pm_test that suspend devices and write no image. */
 static const char *const s4_levels[] = {
@@ -23,6 +24,34 @@ static const char *const s4_levels[] = {
 };
 
 /* quiesce */
+
+/*
+ * The hot-added disks' runs hold their I/O with the workload's, within
+ * what is left of the same deadline. -1 names the first that did not drain.
+ */
+static int
+quiesce_extra(struct agent_job *j, uint64_t *drain_ns, unsigned *at_start)
+{
+	uint64_t	t0 = clock_mono_ns(), budget = j->timeout_ms * MS_NS;
+	uint64_t	used, drained = 0;
+	unsigned	i, n = 0;
+	int		rc = 0;
+
+	budget = budget > *drain_ns ? budget - *drain_ns : 0;
+	for (i = 0; i < j->nextra; i++) {
+		used = clock_mono_ns() - t0;
+		if (io_run_quiesce(j->extra[i]->run, budget > used ? budget - used :
+		    0, &drained, &n) == -1 && rc == 0) {
+			rc = -1;
+			if (asprintf(&j->cause, "%s did not drain (%u in flight)",
+			    j->extra[i]->path, n) == -1)
+				j->cause = NULL;
+		}
+		*at_start += n;
+	}
+	*drain_ns += clock_mono_ns() - t0;
+	return rc;
+}
 
 static void *
 quiesce_main(void *arg)
@@ -34,6 +63,11 @@ quiesce_main(void *arg)
 
 	j->rc = io_run_quiesce(j->run, j->timeout_ms * MS_NS, &drain_ns,
 	    &at_start);
+	if (j->rc == 0 && j->nextra > 0 &&
+	    quiesce_extra(j, &drain_ns, &at_start) == -1) {
+		j->code = PROTO_E_FAILED;
+		return NULL;
+	}
 	if (j->rc == 0) {
 		j->result = json_pack("{s:I, s:i}", "drained_ms",
 		    (json_int_t)(drain_ns / MS_NS), "inflight_at_start",
@@ -64,6 +98,7 @@ s4_quiesce(struct agent *a, const struct link_req *req, const json_t *obj)
 	j->kind = AGENT_JOB_QUIESCE;
 	j->req = *req;
 	j->run = a->run;
+	targets_borrow(a, j);
 	j->timeout_ms = (uint64_t)json_integer_value(json_object_get(obj,
 	    "timeout_ms"));
 	if (agent_job_launch(a, j, quiesce_main) == -1) {
@@ -132,6 +167,23 @@ fail:
 	return -1;
 }
 
+/* The workload's counters and its hot-added disks', summed. */
+static void
+s4_totals(struct agent_job *j, struct io_totals *t)
+{
+	struct io_totals	x;
+	unsigned		i;
+
+	io_run_totals(j->run, t);
+	for (i = 0; i < j->nextra; i++) {
+		io_run_totals(j->extra[i]->run, &x);
+		t->ios += x.ios;
+		t->timeouts += x.timeouts;
+		t->errors += x.errors;
+		t->inflight += x.inflight;
+	}
+}
+
 static void *
 s4_main(void *arg)
 {
@@ -140,6 +192,8 @@ s4_main(void *arg)
 	uint64_t		 t0, t1, stall = 0, settle_end;
 	char			*ignored = NULL, *reset = NULL;
 	struct timespec		 nap = { 0, 1000000 };
+	uint64_t		 gap;
+	unsigned		 i;
 	int			 rc;
 
 	j->rc = -1;
@@ -147,9 +201,22 @@ s4_main(void *arg)
 	memset(&before, 0, sizeof before);
 	memset(&t, 0, sizeof t);
 	if (j->run != NULL) {
-		io_run_totals(j->run, &before);
+		s4_totals(j, &before);
 		io_run_mark_gap(j->run);
+		for (i = 0; i < j->nextra; i++)
+			io_run_mark_gap(j->extra[i]->run);
 	}
+	/*
+	 * Hibernation preallocates room for an image of all memory in use:
+	 * an exercise of hot-added memory in flight would leave it "N pages
+	 * short". The loop starts no new one while this job runs.
+	 */
+	for (i = 0; j->memx_busy != NULL && i < S4_MEMX_WAIT_MS / 10 &&
+	    __atomic_load_n(j->memx_busy, __ATOMIC_ACQUIRE); i++) {
+		nap.tv_nsec = 10000000;
+		nanosleep(&nap, NULL);
+	}
+	nap.tv_nsec = 1000000;
 	/* platform: the hibernation mode with the firmware's hooks; optional. */
 	if (sysfs_write(j->root, "sys/power/disk", "platform", &ignored) == -1)
 		log_debug("pseudo-S4: %s (ignored)", ignored);
@@ -173,16 +240,20 @@ s4_main(void *arg)
 		return NULL;
 	if (j->run != NULL) {
 		/* The stall lasts until I/O completes again: wait for that. */
-		io_run_totals(j->run, &at_return);
+		s4_totals(j, &at_return);
 		settle_end = clock_mono_ns() + S4_SETTLE_MS * MS_NS;
 		do {
-			io_run_totals(j->run, &t);
+			s4_totals(j, &t);
 			if (t.ios > at_return.ios || t.inflight == 0)
 				break;
 			nanosleep(&nap, NULL);
 		} while (clock_mono_ns() < settle_end);
+		/* The longest stall of any disk: a hot-added one may stall longest. */
 		stall = io_run_max_gap_ns(j->run);
-		io_run_totals(j->run, &t);
+		for (i = 0; i < j->nextra; i++)
+			if ((gap = io_run_max_gap_ns(j->extra[i]->run)) > stall)
+				stall = gap;
+		s4_totals(j, &t);
 	}
 	j->rc = 0;
 	j->result = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b}",
@@ -223,7 +294,9 @@ s4_pseudo(struct agent *a, const struct link_req *req, const json_t *obj)
 	j->kind = AGENT_JOB_PSEUDO_S4;
 	j->req = *req;
 	j->run = a->run;
+	targets_borrow(a, j);
 	j->root = a->root;
+	j->memx_busy = &a->memx.busy;
 	snprintf(j->level, sizeof j->level, "%s", level);
 	j->timeout_ms = (uint64_t)json_integer_value(json_object_get(obj,
 	    "timeout_ms"));
@@ -242,7 +315,14 @@ s4_pseudo(struct agent *a, const struct link_req *req, const json_t *obj)
 void
 s4_done(struct agent *a, struct agent_job *j)
 {
+	uint64_t	pending = a->memx.pending;
+
 	agent_set_state(a, j->prev_state);
+	/* Memory hot-added during the cycle gets its exercise now. */
+	if (pending > 0 && !a->memx.busy) {
+		a->memx.pending = 0;
+		hotplug_memx_start(a, pending, "hot-add");
+	}
 	if (j->answered) {
 		log_info("pseudo-S4 %llu finished after its answer: %s",
 		    (unsigned long long)j->req.id, j->rc == 0 ? "done" :

@@ -655,6 +655,7 @@ qemu_connect_qmp(evutil_socket_t fd_, short what, void *arg)
 static void
 qemu_cleanup(struct qemu *q)
 {
+	qemu_bridge_cleanup(q);
 	if (q->attach)
 		return;
 	if (q->qmp_path != NULL)
@@ -1099,4 +1100,5 @@ const struct backend_ops backend_qemu = {
 	.topology = qemu_topology,
 	.io_path = qemu_io_path,
 	.free = qemu_free,
+	.hot_add_io_bridge = qemu_op_hot_add_io_bridge,
 };

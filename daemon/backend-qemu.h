@@ -48,7 +48,8 @@ enum qemu_op_kind {
 	QEMU_OP_PREPARE,
 	QEMU_OP_BEGIN,
 	QEMU_OP_END,
-	QEMU_OP_STOP
+	QEMU_OP_STOP,
+	QEMU_OP_BRIDGE		/* an I/O host bridge and the disk behind it */
 };
 
 struct qemu_op {
@@ -62,6 +63,10 @@ struct qemu_op {
 	json_t		*result;	/* what was done, for the timeline */
 	json_t		*slots;		/* free CPU slots, in order */
 	size_t		 slot;		/* the next of them */
+	/* QEMU_OP_BRIDGE (count: its commands not answered yet) */
+	unsigned	 bridge;	/* N of hotsoak-brN */
+	int		 stage;		/* bits of enum qemu_bridge_stage: what QEMU accepted */
+	char		 why[256];	/* the first failure, for the answer */
 };
 
 struct qemu {
@@ -119,6 +124,8 @@ struct qemu {
 	bool		 holding;	/* stopped on purpose */
 	bool		 crashed;	/* a crash was reported: one per run */
 	bool		 reported;	/* an end was reported: one per run */
+
+	unsigned	 bridges;	/* I/O bridges hot-added: io-bridge1..N.raw exist */
 };
 
 /*
@@ -152,6 +159,12 @@ void	 qemu_op_replace_begin(struct backend *, backend_done_cb, void *);
 void	 qemu_op_replace_end(struct backend *, backend_done_cb, void *);
 /* The console showed the guest's devices suspended. */
 void	 qemu_op_pm_seen(struct qemu *, const char *line);
+
+/* I/O host bridge hot-add (backend-qemu-bridge.c). */
+void	 qemu_op_hot_add_io_bridge(struct backend *, uint64_t disk_size,
+	    backend_done_cb, void *);
+/* Removes the bridges' disk files from the run folder (the VM stopped). */
+void	 qemu_bridge_cleanup(struct qemu *);
 
 /* Shared helpers (backend-qemu.c). */
 /* Answers cb with a refusal from the loop: another operation is pending. */

@@ -154,3 +154,17 @@ backend_io_path(struct backend *b)
 {
 	return b->ops->io_path(b);
 }
+
+/* Whether the backend can hot-add an I/O host bridge (qemu on pc can). */
+bool
+backend_has_hot_add_io_bridge(const struct backend *b)
+{
+	return b->ops->hot_add_io_bridge != NULL;
+}
+
+void
+backend_hot_add_io_bridge(struct backend *b, uint64_t disk_size,
+    backend_done_cb cb, void *arg)
+{
+	b->ops->hot_add_io_bridge(b, disk_size, cb, arg);
+}

@@ -91,6 +91,9 @@ struct run_op {
 	bool		 polling;	/* a get_topology is out */
 	/* inject */
 	int		 fault;		/* enum inject_fault */
+	/* hot_add io_bridge */
+	uint64_t	 disk_size, io_size;
+	uint64_t	 target_sent_ns; /* CLOCK_MONOTONIC of the add_target request */
 };
 
 /* A hot-add whose arrival in the agent's topology is still awaited. */
@@ -180,6 +183,7 @@ struct run {
 	char		 replace_label[RUN_PATH_MAX + 64]; /* the last replace step */
 	uint64_t	 replace_end_ns; /* CLOCK_MONOTONIC when it ended; 0: none */
 	uint64_t	 last_summary_ns; /* CLOCK_MONOTONIC of the last store write */
+	uint64_t	 fault_hot_add_io_bridge; /* I/O bridges hot-added */
 };
 
 /* run.c */

@@ -296,6 +296,157 @@ run_topology_seen(struct run *run)
 	}
 }
 
+/* hot_add io_bridge: the bridge and its disk, then the agent's run on it */
+
+/* From the add_target request to the guest showing the disk (an ACPI scan under TCG). */
+#define BRIDGE_FIND_MS		30000
+/* add_target answers once the disk is filled and its run started: this much more, */
+#define BRIDGE_ANSWER_EXTRA_MS	10000
+/* ... plus the fill at this rate (TCG fills about 10MiB/s; leave room). */
+#define BRIDGE_FILL_BYTES_PER_S	(4ULL << 20)
+
+/* The I/O bridge step failed: a finding says where, and the run ends. */
+static void
+bridge_fail(struct run *run, const char *source, const char *title,
+    json_t *detail)
+{
+	run_finding(run, FINDING_BACKEND_ERROR, source, title, detail);
+	run_step_end(run, "error");
+	run_fail(run, "hot-add io_bridge: %s", title);
+}
+
+static void
+bridge_unsupported(evutil_socket_t fd, short what, void *arg)
+{
+	struct run	*run = arg;
+	char		 title[128];
+
+	if (run->op.kind != OP_HOT_ADD)
+		return;
+	snprintf(title, sizeof title, "backend %s cannot hot-add an I/O bridge",
+	    backend_name(run->backend));
+	bridge_fail(run, "engine", title, json_pack("{ss}", "unit", "io_bridge"));
+}
+
+/*
+ * The agent found the disk and runs verified I/O on it: the hot-add is
+ * seen. latency_ms runs from the backend call (device_add of the bridge)
+ * to that answer, fill included; found_ms to the disk appearing.
+ */
+static void
+bridge_target_done(void *arg, int error, const char *code, const char *detail,
+    json_t *reply)
+{
+	struct run	*run = ticket_take(arg);
+	json_t		*be;
+	uint64_t	 ms, found = 0;
+	char		 title[512];
+
+	if (run == NULL)
+		return;
+	be = json_object_get(run->op.detail, "backend");
+	if (error) {
+		snprintf(title, sizeof title, "the guest did not start I/O on the "
+		    "hot-added disk: %s: %s", code, detail != NULL ? detail : "");
+		bridge_fail(run, "agent", title, json_pack("{ss sO* ss ss*}", "unit",
+		    "io_bridge", "backend", be, "code", code, "detail", detail));
+		return;
+	}
+	ms = (clock_mono_ns() - run->op.started_ns) / 1000000;
+	if (json_is_integer(json_object_get(reply, "found_ms")))
+		found = (run->op.target_sent_ns - run->op.started_ns) / 1000000 +
+		    (uint64_t)json_integer_value(json_object_get(reply, "found_ms"));
+	json_object_set(run->op.detail, "agent", reply);
+	json_object_set_new(run->op.detail, "latency_ms", json_integer(
+	    (json_int_t)ms));
+	json_array_append_new(run->hot_add_ms, json_integer((json_int_t)ms));
+	run_event(run, "hot_add_seen", json_pack("{ss sI sI sO* sO* sO* sO* sO*"
+	    " sO* ss}", "unit", "io_bridge", "latency_ms", (json_int_t)ms,
+	    "found_ms", (json_int_t)found, "path", json_object_get(reply, "path"),
+	    "serial", json_object_get(reply, "serial"), "fill_ms",
+	    json_object_get(reply, "fill_ms"), "workers", json_object_get(reply,
+	    "workers"), "bridge", json_object_get(be, "bridge"), "size",
+	    json_object_get(reply, "size"), "step", run->step_label));
+	op_done(run);
+}
+
+static void
+bridge_added(void *arg, int error, const char *cause, json_t *result)
+{
+	struct run		*run = ticket_take(arg);
+	struct run_ticket	*t;
+	const char		*serial;
+	uint64_t		 took, timeout;
+	char			*why = NULL, title[256];
+
+	if (run == NULL)
+		return;
+	took = (clock_mono_ns() - run->op.started_ns) / 1000000;
+	if (error) {
+		bridge_fail(run, "backend", cause != NULL ? cause : "hot-add failed",
+		    json_pack("{ss sI}", "unit", "io_bridge", "disk_size",
+		    (json_int_t)run->op.disk_size));
+		return;
+	}
+	/* The unit is in the partition: a fault done, whatever the guest makes of it. */
+	run->fault_hot_add_io_bridge++;
+	json_object_set_new(run->op.detail, "backend_ms", json_integer(
+	    (json_int_t)took));
+	json_object_set(run->op.detail, "backend", result);
+	run_event(run, "hot_add", json_pack("{ss sI sI sI sO*}", "unit",
+	    "io_bridge", "disk_size", (json_int_t)run->op.disk_size, "io_size",
+	    (json_int_t)run->op.io_size, "took_ms", (json_int_t)took, "result",
+	    result));
+	if ((serial = json_string_value(json_object_get(result, "serial"))) ==
+	    NULL) {
+		bridge_fail(run, "backend", "the backend did not say the new disk's "
+		    "serial", NULL);
+		return;
+	}
+	if ((t = ticket_new(run)) == NULL) {
+		bridge_fail(run, "engine", "out of memory", NULL);
+		return;
+	}
+	timeout = BRIDGE_FIND_MS + BRIDGE_ANSWER_EXTRA_MS +
+	    run->op.io_size * 1000 / BRIDGE_FILL_BYTES_PER_S;
+	run->op.target_sent_ns = clock_mono_ns();
+	if (agent_link_request(run->link, PROTO_ADD_TARGET, json_pack("{ss sI sI}",
+	    "serial", serial, "size", (json_int_t)run->op.io_size, "within_ms",
+	    (json_int_t)BRIDGE_FIND_MS), timeout, bridge_target_done, t,
+	    &why) == -1) {
+		free(t);
+		snprintf(title, sizeof title, "add_target not sent to the agent: %s",
+		    why != NULL ? why : "?");
+		free(why);
+		bridge_fail(run, "engine", title, NULL);
+	}
+}
+
+int
+step_run_hot_add_io_bridge(struct step_run *sr, uint64_t disk_size,
+    uint64_t io_size)
+{
+	struct run		*run = sr->run;
+	struct run_ticket	*t;
+
+	op_begin(run, OP_HOT_ADD);
+	run->op.cpus = 0;
+	run->op.memory = 0;
+	run->op.disk_size = disk_size;
+	run->op.io_size = io_size != 0 ? io_size : disk_size;
+	run->op.target_sent_ns = 0;
+	json_object_set_new(run->op.detail, "unit", json_string("io_bridge"));
+	/* Failed from the loop, as every other outcome of a step arrives. */
+	if (!backend_has_hot_add_io_bridge(run->backend)) {
+		op_timer(run, 0, bridge_unsupported);
+		return STEP_WAIT;
+	}
+	if ((t = ticket_new(run)) == NULL)
+		return STEP_FAILED;
+	backend_hot_add_io_bridge(run->backend, disk_size, bridge_added, t);
+	return STEP_WAIT;
+}
+
 /* hot_replace */
 
 static void replace_next(struct run *);

@@ -43,6 +43,12 @@ extern const char *const inject_fault_names[];
 int	step_run_sleep(struct step_run *, uint64_t ms);
 /* Add cpus CPUs or memory bytes (one of them nonzero) through the backend. */
 int	step_run_hot_add(struct step_run *, unsigned cpus, uint64_t memory);
+/*
+ * Hot-add an I/O host bridge with a disk of disk_size bytes behind it, then
+ * have the agent find the disk and run verified I/O on io_size bytes of it.
+ */
+int	step_run_hot_add_io_bridge(struct step_run *, uint64_t disk_size,
+	    uint64_t io_size);
 /* Quiesce or suspend as method says, hold the partition for outage_ms, resume. */
 int	step_run_replace(struct step_run *, int unit, int method,
 	    uint64_t outage_ms);

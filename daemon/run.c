@@ -149,11 +149,12 @@ run_summary(struct run *run)
 	    "path", run->step != NULL ? run->step_path : NULL,
 	    "action", run->step != NULL ? run->step->entry->name : NULL,
 	    "name", run->step != NULL ? run->step->name : NULL);
-	s = json_pack("{so so* s{sI sI sI} sO* sO* sO* sO* sO* ss sI sI}",
+	s = json_pack("{so so* s{sI sI sI sI} sO* sO* sO* sO* sO* ss sI sI}",
 	    "counters", counters_json(&run->acc, &run->cur),
 	    "step", step,
 	    "fault_ops", "hot_add_cpu", (json_int_t)run->fault_hot_add_cpu,
 	    "hot_add_memory", (json_int_t)run->fault_hot_add_memory,
+	    "hot_add_io_bridge", (json_int_t)run->fault_hot_add_io_bridge,
 	    "hot_replace", (json_int_t)run->fault_replace,
 	    "latency", run->latency,
 	    "hot_add_latency_ms", run->hot_add_ms,
@@ -228,9 +229,16 @@ run_configure_json(struct run *run)
 		json_object_set_new(w, "workers", json_string("per-cpu"));
 	else
 		json_object_set_new(w, "workers", json_integer(io->workers));
-	o = json_pack("{so sI sI sb}", "workload", w,
+	/*
+	 * Hot-added memory goes to the kernel's own zone: hibernation (the
+	 * pseudo-S4 of a replace) preallocates its image outside
+	 * ZONE_MOVABLE, and fails ("Image allocation is N pages short") once
+	 * a hot-add made part of memory movable. hotsoak never hot-removes.
+	 */
+	o = json_pack("{so sI sI sb ss}", "workload", w,
 	    "heartbeat_ms", (json_int_t)p->agent.heartbeat_ms,
-	    "report_ms", (json_int_t)1000, "online", 1);
+	    "report_ms", (json_int_t)1000, "online", 1,
+	    "memory_state", "online_kernel");
 	if (o != NULL && p->workload.memory.size != 0)
 		json_object_set_new(o, "memory", json_pack("{sI sI}",
 		    "size", (json_int_t)p->workload.memory.size,
@@ -625,8 +633,10 @@ stop_done(void *arg, int error, const char *code, const char *detail,
 	} else {
 		run_take_totals(run, json_object_get(reply, "counters"));
 		run_take_latency(run, json_object_get(reply, "latency"), true);
-		run_event(run, "workload", json_pack("{ss sO*}", "event",
-		    "stopped", "counters", json_object_get(reply, "counters")));
+		/* targets: each hot-added disk's own counters, verify included. */
+		run_event(run, "workload", json_pack("{ss sO* sO*}", "event",
+		    "stopped", "counters", json_object_get(reply, "counters"),
+		    "targets", json_object_get(reply, "targets")));
 	}
 	run_pass_close(run);
 	run_set_state(run, RUN_S_STOPPING);
@@ -735,7 +745,7 @@ run_record(struct run *run)
 	memcpy(o.findings, run->findings, sizeof o.findings);
 	o.fail_on = run->plan->checks.fail_on;
 	o.fault_ops = run->fault_hot_add_cpu + run->fault_hot_add_memory +
-	    run->fault_replace;
+	    run->fault_hot_add_io_bridge + run->fault_replace;
 	o.blocks_verified = run->acc.blocks_verified + run->cur.blocks_verified;
 	o.verify = run->plan->workload.io.verify == PLAN_VERIFY_CRC32C;
 	v = run_verdict_decide(&o, reason, sizeof reason);

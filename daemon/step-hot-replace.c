@@ -44,17 +44,29 @@ static int
 hot_replace_check(struct plan_parser *pp, const struct pnode *n, void *data)
 {
 	struct hot_replace_args	*a = data;
-	bool			 local = pp->plan->target.backend ==
-				    PLAN_BACKEND_LOCAL;
+	const struct plan_target *t = &pp->plan->target;
+	bool			 local = t->backend == PLAN_BACKEND_LOCAL;
+	bool			 given = a->method != -1;
 
-	if (a->method == -1) {
+	if (!given)
 		a->method = local ? REPLACE_HOLD : REPLACE_PSEUDO_S4;
-		return 0;
-	}
 	if (a->method == REPLACE_PSEUDO_S4 && local && pp->target_ok)
 		return pp_error(pp, pnode_map_get(n, "method"), "method pseudo-s4 "
 		    "would suspend this host's own drivers; the local backend "
 		    "replaces with `hold` or `quiesce`");
+	/*
+	 * Linux's virtio_mem driver refuses to freeze ("save/restore not
+	 * supported"), so a guest with a virtio-mem device never gets through
+	 * the hibernation test mode: every replace would be an error.
+	 */
+	if (a->method == REPLACE_PSEUDO_S4 && pp->target_ok &&
+	    t->backend == PLAN_BACKEND_QEMU && t->qemu.qmp == NULL &&
+	    t->memory_hotplug == PLAN_MEMHP_VIRTIO_MEM &&
+	    t->memory_max > t->memory_boot)
+		return pp_error(pp, given ? pnode_map_get(n, "method") : n,
+		    "method pseudo-s4 cannot run with a virtio-mem device (the "
+		    "guest's virtio_mem driver refuses hibernation); use "
+		    "`hotplug: pc-dimm`, or `method: hold` or `quiesce`");
 	return 0;
 }
 

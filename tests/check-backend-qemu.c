@@ -1,11 +1,13 @@
 /* check-backend-qemu.c: the qemu backend without QEMU: its command line
  * from plans, and attach mode against a scripted fake QMP server (a thread
- * on a unix socket in a temporary folder): start, CPU hot-add, a Hyper-V
+ * on a unix socket in a temporary folder): start, CPU hot-add, an I/O
+ * bridge with its disk (and the undo when QEMU refuses it), a Hyper-V
  * bug check, a QEMU error answer, and malformed QMP input, which must be a
  * backend error and never a crash. The VM tests boot the real thing. */
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <check.h>
@@ -36,6 +38,9 @@ struct fake_qmp {
 	char		 seen[16][64];	/* commands, in order */
 	json_t		*device_add;	/* the last device_add's arguments */
 	pthread_t	 thread;
+	unsigned	 fail_nth;	/* this command (from 1) gets GenericError; 0: none */
+	json_t		*log;		/* [[command, arguments or null], ...] */
+	const char	*qom_type;	/* qom-get's answer; NULL: {} */
 };
 
 static struct {
@@ -70,6 +75,17 @@ send_all(int fd, const char *s)
 static const char *
 answer(struct fake_qmp *f, const char *cmd, json_t *args)
 {
+	if (f->log != NULL)
+		json_array_append_new(f->log, json_pack("[sO?]", cmd, args));
+	if (f->fail_nth != 0 && f->answered + 1 == f->fail_nth)
+		return "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+		    "\"Device initialization failed\"}";
+	if (strcmp(cmd, "qom-get") == 0 && f->qom_type != NULL) {
+		static char	qom[256];
+
+		snprintf(qom, sizeof qom, "{\"return\": \"%s\"", f->qom_type);
+		return qom;
+	}
 	if (f->fail != NULL && strcmp(cmd, f->fail) == 0)
 		return "{\"error\": {\"class\": \"GenericError\", \"desc\": "
 		    "\"not now\"}";
@@ -408,6 +424,155 @@ START_TEST(attach_malformed_qmp)
 }
 END_TEST
 
+static json_t	*bridge_result;
+
+static void
+bridge_done(void *arg, int error, const char *cause, json_t *result)
+{
+	json_decref(bridge_result);
+	bridge_result = json_incref(result);
+	done(arg, error, cause, result);
+}
+
+/* The arguments of the n-th command QEMU got (from 0), which must be cmd. */
+static json_t *
+logged(size_t n, const char *cmd)
+{
+	json_t	*e = json_array_get(T.fq.log, n);
+
+	ck_assert_msg(e != NULL, "no command %zu (%zu sent)", n,
+	    json_array_size(T.fq.log));
+	ck_assert_msg(strcmp(json_string_value(json_array_get(e, 0)), cmd) == 0,
+	    "command %zu is %s, not %s", n, json_string_value(json_array_get(e,
+	    0)), cmd);
+	return json_array_get(e, 1);
+}
+
+static const char *
+sv(json_t *o, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	ck_assert_msg(s != NULL, "no string %s", key);
+	return s;
+}
+
+/*
+ * An I/O bridge: the bridge in slot 0x11 of pci.0 and, without waiting, a
+ * file node, a raw node and a virtio disk with a serial behind it; a disk
+ * QEMU refuses leaves the nodes deleted and the bridge named in the error.
+ */
+START_TEST(attach_io_bridge)
+{
+	struct backend	*b;
+	struct stat	 st;
+	json_t		*a;
+	char		 file[128], file2[128];
+	size_t		 base;
+
+	T.fq.log = json_array();
+	b = attach();
+	base = json_array_size(T.fq.log);
+	T.done = 0;
+	backend_hot_add_io_bridge(b, 32ULL << 20, bridge_done, NULL);
+	ck_assert_int_eq(T.done, 0);
+	loop(5000);
+	ck_assert_int_eq(T.done, 1);
+	ck_assert_msg(T.error == 0, "%s", T.cause);
+	snprintf(file, sizeof file, "%s/io-bridge1.raw", T.dir);
+	ck_assert_str_eq(sv(bridge_result, "bridge"), "hotsoak-br1");
+	ck_assert_str_eq(sv(bridge_result, "disk"), "hotsoak-vblk-io1");
+	ck_assert_str_eq(sv(bridge_result, "serial"), "hotsoak-io1");
+	ck_assert_str_eq(sv(bridge_result, "node"), "hotsoak-io1");
+	ck_assert_str_eq(sv(bridge_result, "file"), file);
+	ck_assert_int_eq(json_integer_value(json_object_get(bridge_result,
+	    "size")), 32 << 20);
+	ck_assert(json_is_integer(json_object_get(bridge_result, "qmp_ms")));
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_eq(st.st_size, 32 << 20);
+	logged(base, "qom-get");
+	a = logged(base + 1, "device_add");
+	ck_assert_str_eq(sv(a, "driver"), "pci-bridge");
+	ck_assert_str_eq(sv(a, "id"), "hotsoak-br1");
+	ck_assert_str_eq(sv(a, "bus"), "pci.0");
+	ck_assert_str_eq(sv(a, "addr"), "0x11");
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "chassis_nr")), 1);
+	a = logged(base + 2, "blockdev-add");
+	ck_assert_str_eq(sv(a, "driver"), "file");
+	ck_assert_str_eq(sv(a, "filename"), file);
+	ck_assert_str_eq(sv(a, "node-name"), "hotsoak-io1-file");
+	a = logged(base + 3, "blockdev-add");
+	ck_assert_str_eq(sv(a, "driver"), "raw");
+	ck_assert_str_eq(sv(a, "file"), "hotsoak-io1-file");
+	ck_assert_str_eq(sv(a, "node-name"), "hotsoak-io1");
+	a = logged(base + 4, "device_add");
+	ck_assert_str_eq(sv(a, "driver"), "virtio-blk-pci");
+	ck_assert_str_eq(sv(a, "drive"), "hotsoak-io1");
+	ck_assert_str_eq(sv(a, "bus"), "hotsoak-br1");
+	ck_assert_str_eq(sv(a, "serial"), "hotsoak-io1");
+	ck_assert_str_eq(sv(a, "id"), "hotsoak-vblk-io1");
+
+	/* The second bridge's disk is refused: its nodes go, the bridge stays. */
+	/* qom-get, the bridge, two nodes, then the disk: the fifth from here. */
+	T.fq.fail_nth = T.fq.answered + 5;
+	T.done = 0;
+	backend_hot_add_io_bridge(b, 8ULL << 20, bridge_done, NULL);
+	loop(5000);
+	ck_assert_int_eq(T.done, 1);
+	ck_assert_int_eq(T.error, -1);
+	ck_assert_str_eq(T.cause, "device_add hotsoak-vblk-io2: Device "
+	    "initialization failed; the bridge stays in the VM (a hot-added "
+	    "bridge cannot be removed safely)");
+	a = logged(base + 6, "device_add");
+	ck_assert_str_eq(sv(a, "addr"), "0x12");
+	loop(300);
+	ck_assert_str_eq(sv(logged(base + 10, "blockdev-del"), "node-name"),
+	    "hotsoak-io2");
+	ck_assert_str_eq(sv(logged(base + 11, "blockdev-del"), "node-name"),
+	    "hotsoak-io2-file");
+	snprintf(file2, sizeof file2, "%s/io-bridge2.raw", T.dir);
+	ck_assert_int_eq(stat(file2, &st), 0);
+	/* The VM's end takes the disk files with it. */
+	stop_and_free(b);
+	ck_assert_int_eq(stat(file, &st), -1);
+	ck_assert_int_eq(stat(file2, &st), -1);
+	json_decref(bridge_result);
+	bridge_result = NULL;
+	json_decref(T.fq.log);
+}
+END_TEST
+
+/* q35: no bus number for a hot-added bridge; refused before anything is plugged. */
+START_TEST(attach_io_bridge_not_on_q35)
+{
+	struct backend	*b;
+	struct stat	 st;
+	char		 file[128];
+	size_t		 base;
+
+	T.fq.log = json_array();
+	T.fq.qom_type = "pc-q35-7.2-machine";
+	b = attach();
+	base = json_array_size(T.fq.log);
+	T.done = 0;
+	backend_hot_add_io_bridge(b, 32ULL << 20, bridge_done, NULL);
+	loop(5000);
+	ck_assert_int_eq(T.done, 1);
+	ck_assert_int_eq(T.error, -1);
+	ck_assert_str_eq(T.cause, "io_bridge needs machine pc with QEMU 7.2: a "
+	    "hot-added bridge on q35 gets no bus number unless a root port "
+	    "reserved one at boot (this VM is pc-q35-7.2-machine)");
+	loop(200);
+	ck_assert_uint_eq(json_array_size(T.fq.log), base + 1);
+	snprintf(file, sizeof file, "%s/io-bridge1.raw", T.dir);
+	ck_assert_int_eq(stat(file, &st), -1);
+	stop_and_free(b);
+	json_decref(bridge_result);
+	bridge_result = NULL;
+	json_decref(T.fq.log);
+}
+END_TEST
+
 /* A plan's command line: topology, the guest image, the sockets, pvpanic. */
 START_TEST(argv_launch)
 {
@@ -516,6 +681,8 @@ main(void)
 	tcase_add_test(tc, attach_error_answer);
 	tcase_add_test(tc, attach_hyperv_bugcheck);
 	tcase_add_test(tc, attach_malformed_qmp);
+	tcase_add_test(tc, attach_io_bridge);
+	tcase_add_test(tc, attach_io_bridge_not_on_q35);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,7 +1,7 @@
 /* check-link.c: linked mode against a fake daemon on a private unix socket:
  * handshake and backoff, reports and findings through the outbox across
- * reconnects, bad lines, quiesce, pseudo-S4, crash and hot-add on fake
- * sysfs and proc trees, the virtio, TCP and kernel-log inputs, and the real
+ * reconnects, bad lines, quiesce, pseudo-S4, crash, hot-add and a
+ * hot-added disk found by its serial on fake sysfs and proc trees, the virtio, TCP and kernel-log inputs, and the real
  * binary under SIGTERM. */
 #include "config.h"
 
@@ -1197,6 +1197,173 @@ START_TEST(crash_reply_leaves_before_the_write)
 }
 END_TEST
 
+/* The answer to request id within ms; other messages pass by (and are acked). */
+static json_t *
+answer_to(json_int_t id, int ms)
+{
+	uint64_t	 end = now_ms() + (uint64_t)ms, t;
+	json_t		*m, *re;
+
+	while ((t = now_ms()) < end) {
+		if ((m = fake_msg((int)(end - t))) == NULL)
+			return NULL;
+		re = json_object_get(m, "re");
+		if ((strcmp(type_of(m), "reply") == 0 ||
+		    strcmp(type_of(m), "error") == 0) && json_is_integer(re) &&
+		    json_integer_value(re) == id)
+			return m;
+		json_decref(m);
+	}
+	return NULL;
+}
+
+/* Zeroes block blk of the file at path behind the agent's back. */
+static void
+zero_block_at(const char *path, unsigned blk)
+{
+	char	zero[BS];
+	int	fd = open(path, O_WRONLY);
+
+	memset(zero, 0, sizeof zero);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, zero, BS, (off_t)blk * BS), BS);
+	close(fd);
+}
+
+#define DISK_BLOCKS	64
+
+/*
+ * A disk hot-added behind a new bridge, faked: its sysfs serial appears
+ * while add_target waits, then its /dev node (a regular file here). The
+ * agent finds it by serial, fills it and runs verified I/O on it beside
+ * the workload: in the reports, findings, quiesce and stop.
+ */
+START_TEST(add_target_runs_a_second_disk)
+{
+	char		 dev[PATH_MAX + 32];
+	json_t		*m, *tl, *d;
+	json_int_t	 id, blocks;
+	bool		 seen_in_report = false, found = false;
+	int		 i;
+
+	ft_mkdirs(ft_at("sys/block/vda"));
+	ft_mkdirs(ft_at("dev"));
+	agent_start();
+	json_decref(fake_hello(false));
+	/* No workload yet: nothing to join. */
+	call_error(json_pack("{s:s, s:s, s:i, s:i}", "type", "add_target",
+	    "serial", "hotsoak-io1", "size", DISK_BLOCKS * BS, "within_ms", 100),
+	    "busy", "no workload");
+	/* Reads only after the fill: damage stays until it is read. */
+	configure(workload(100, 1), 1000, 100, false);
+	json_decref(start());
+	call_error(json_pack("{s:s, s:s, s:i, s:i}", "type", "add_target",
+	    "serial", "hotsoak-io1", "size", BS + 512, "within_ms", 100),
+	    "bad_field", "^size: must be a multiple");
+	/* A disk that never comes: the error names what was there. */
+	call_error(json_pack("{s:s, s:s, s:i, s:i}", "type", "add_target",
+	    "serial", "hotsoak-io9", "size", DISK_BLOCKS * BS, "within_ms", 200),
+	    "failed", "no block device with serial `hotsoak-io9` appeared within "
+	    "200 ms (serials seen: vda=(none))");
+
+	/* The disk arrives while the request waits: sysfs first, then /dev. */
+	id = (json_int_t)F.next_id++;
+	fake_send(json_pack("{s:s, s:I, s:s, s:i, s:i}", "type", "add_target",
+	    "id", id, "serial", "hotsoak-io1", "size", DISK_BLOCKS * BS,
+	    "within_ms", 5000));
+	nap_ms(300);
+	ft_put("sys/block/vdb/serial", "hotsoak-io1\n");
+	nap_ms(150);
+	snprintf(dev, sizeof dev, "%s", ft_at("dev/vdb"));
+	ft_put("dev/vdb", "");
+	m = answer_to(id, 10000);
+	ck_assert_msg(m != NULL, "no answer to add_target");
+	ck_assert_msg(strcmp(type_of(m), "reply") == 0, "add_target: %s",
+	    json_string_value(json_object_get(m, "detail")));
+	ck_assert_str_eq(str_of(m, "path"), dev);
+	ck_assert_str_eq(str_of(m, "serial"), "hotsoak-io1");
+	ck_assert_int_ge(int_of(m, "found_ms"), 400);
+	ck_assert_int_lt(int_of(m, "found_ms"), 3000);
+	ck_assert_int_eq(int_of(m, "workers"), 1);
+	ck_assert_int_eq(int_of(m, "size"), DISK_BLOCKS * BS);
+	ck_assert_int_ge(int_of(m, "fill_ms"), 0);
+	/* Its own stamps: not the workload's run id. */
+	ck_assert_uint_eq(strlen(str_of(m, "run_id")), 18);
+	json_decref(m);
+	call_error(json_pack("{s:s, s:s, s:i, s:i}", "type", "add_target",
+	    "serial", "hotsoak-io1", "size", DISK_BLOCKS * BS, "within_ms", 100),
+	    "failed", "already a target");
+
+	/* Reports list it, and its I/O is in the totals. */
+	for (i = 0; i < 20 && !seen_in_report; i++) {
+		m = fake_wait("report", 2000);
+		ck_assert_ptr_nonnull(m);
+		tl = json_object_get(m, "targets");
+		if (json_array_size(tl) == 1) {
+			d = json_array_get(tl, 0);
+			ck_assert_str_eq(str_of(d, "path"), dev);
+			ck_assert_str_eq(str_of(d, "serial"), "hotsoak-io1");
+			if (int_of(json_object_get(d, "totals"), "ios") > DISK_BLOCKS) {
+				seen_in_report = true;
+				ck_assert_int_gt(int_of(json_object_get(m, "totals"),
+				    "ios"), int_of(json_object_get(d, "totals"), "ios"));
+			}
+		}
+		json_decref(m);
+	}
+	ck_assert_msg(seen_in_report, "no report showed I/O on the new disk");
+
+	/* Damage on the new disk is found there, and says which disk. */
+	zero_block_at(dev, 5);
+	for (i = 0; i < 40 && !found; i++) {
+		if ((m = fake_wait("finding", 500)) == NULL)
+			continue;
+		d = json_object_get(m, "detail");
+		if (strcmp(str_of(m, "kind"), "corruption") == 0 &&
+		    json_is_string(json_object_get(d, "path"))) {
+			ck_assert_str_eq(str_of(d, "path"), dev);
+			ck_assert_str_eq(str_of(d, "serial"), "hotsoak-io1");
+			ck_assert_int_eq(int_of(d, "offset"), 5 * BS);
+			ck_assert_str_eq(str_of(d, "class"), "zeroed");
+			ck_assert_msg(strncmp(str_of(m, "title"), dev, strlen(dev)) ==
+			    0, "title %s", str_of(m, "title"));
+			found = true;
+		}
+		json_decref(m);
+	}
+	ck_assert_msg(found, "no corruption finding for the new disk");
+	/* quiesce holds the new disk's I/O with the workload's. */
+	json_decref(call_ok(json_pack("{s:s, s:i}", "type", "quiesce",
+	    "timeout_ms", 5000), 3000));
+	/* Held: neither disk does I/O for a whole interval. */
+	for (i = 0; i < 6; i++) {
+		m = fake_wait("report", 1000);
+		ck_assert_ptr_nonnull(m);
+		blocks = int_of(json_object_get(m, "counters"), "ios");
+		json_decref(m);
+		if (i > 0 && blocks == 0)
+			break;
+	}
+	ck_assert_msg(blocks == 0, "I/O went on while quiesced");
+	m = call_ok(json_pack("{s:s}", "type", "resume"), 3000);
+	ck_assert_str_eq(str_of(m, "state"), "running");
+	json_decref(m);
+
+	/* stop: both disks verified, each disk's counters in targets. */
+	m = call_ok(json_pack("{s:s}", "type", "stop"), 10000);
+	tl = json_object_get(m, "targets");
+	ck_assert_int_eq(json_array_size(tl), 1);
+	d = json_object_get(json_array_get(tl, 0), "totals");
+	ck_assert_int_ge(int_of(d, "blocks_verified"), DISK_BLOCKS);
+	ck_assert_int_ge(int_of(json_object_get(m, "counters"),
+	    "blocks_verified"), TARGET_SIZE / BS + DISK_BLOCKS);
+	json_decref(m);
+	call_error(json_pack("{s:s, s:s, s:i, s:i}", "type", "add_target",
+	    "serial", "hotsoak-io1", "size", DISK_BLOCKS * BS, "within_ms", 100),
+	    "busy", "no workload");
+}
+END_TEST
+
 START_TEST(online_request)
 {
 	unsigned	 a = spare_cpu(0), b = spare_cpu(1), i;
@@ -1694,6 +1861,7 @@ link_suite(void)
 	tcase_add_test(tc, crash_writes_the_trigger);
 	tcase_add_test(tc, crash_reply_leaves_before_the_write);
 	tcase_add_test(tc, online_request);
+	tcase_add_test(tc, add_target_runs_a_second_disk);
 	tcase_add_test(tc, uevent_cpu_onlined_and_worked);
 	tcase_add_test(tc, uevent_without_online_leaves_it);
 	tcase_add_test(tc, virtio_port_by_name);

@@ -77,7 +77,7 @@ START_TEST(shipped_plans_load)
 {
 	static const char *const names[] = { "local-smoke", "local-soak",
 	    "qemu-hotadd", "qemu-hot-replace", "qemu-attach", "libvirt-hotadd",
-	    "nightly", NULL };
+	    "nightly", "qemu-io-bridge", NULL };
 	char			 plans[4096];
 	struct plan_load_opts	 opts = { plans };
 	struct plan_diags	 d;
@@ -229,7 +229,7 @@ START_TEST(print_round_trips)
 	static const char *const names[] = { "plans/local-smoke.yaml",
 	    "plans/local-soak.yaml", "plans/qemu-hotadd.yaml",
 	    "plans/qemu-hot-replace.yaml", "plans/qemu-attach.yaml",
-	    "plans/libvirt-hotadd.yaml", NULL };
+	    "plans/libvirt-hotadd.yaml", "plans/qemu-io-bridge.yaml", NULL };
 	struct plan_diags	 d;
 	struct plan_file	*pf, *again;
 	char			*a, *b;
@@ -489,6 +489,57 @@ START_TEST(demand_multiplies)
 }
 END_TEST
 
+/* hot_add io_bridge: defaults resolved, and the rules a user would trip on. */
+START_TEST(io_bridge_step)
+{
+	static const char	 head[] = "version: 1\nname: t\n"
+	    "target: {backend: qemu, cpus: {boot: 1, max: 2}}\n"
+	    "workload: {io: {size: 16MiB}}\nsteps:\n";
+	char			 text[512];
+	json_t			*o;
+
+	snprintf(text, sizeof text, "%s  - hot_add: {io_bridge: {}}\n"
+	    "  - hot_add: {io_bridge: {disk_size: 32MiB}}\n"
+	    "  - hot_add:\n      io_bridge: {disk_size: 128MiB, io_size: 4MiB}\n"
+	    "  - hot_add: {cpu: 1}\n", head);
+	o = plan_json(text);
+	ck_jstr(o, "steps.0.hot_add.io_bridge.disk_size", "64MiB");
+	ck_jstr(o, "steps.0.hot_add.io_bridge.io_size", "64MiB");
+	ck_jstr(o, "steps.1.hot_add.io_bridge.io_size", "32MiB");
+	ck_jstr(o, "steps.2.hot_add.io_bridge.disk_size", "128MiB");
+	ck_jstr(o, "steps.2.hot_add.io_bridge.io_size", "4MiB");
+	/* A CPU step says nothing of bridges. */
+	ck_assert_ptr_null(json_object_get(jpath(o, "steps.3.hot_add"),
+	    "io_bridge"));
+	json_decref(o);
+
+	ck_plan_error("version: 1\nname: t\ntarget: {backend: local}\nsteps:\n"
+	    "  - hot_add: {io_bridge: {}}\n", 5, 26, "needs target.backend qemu; "
+	    "the local backend cannot hot-add an I/O bridge");
+	ck_plan_error("version: 1\nname: t\ntarget: {backend: libvirt, libvirt: "
+	    "{domain: d}}\nagent: {channel: \"unix:/a.sock\"}\n"
+	    "workload: {io: {path: /dev/vdb}}\nsteps:\n"
+	    "  - hot_add: {io_bridge: {}}\n", 7, 26, "the libvirt backend cannot");
+	snprintf(text, sizeof text, "%s  - hot_add: {io_bridge: {disk_sise: "
+	    "1GiB}}\n", head);
+	ck_plan_error(text, 6, 27, "did you mean `disk_size`?");
+	snprintf(text, sizeof text, "%s  - hot_add: {io_bridge: {disk_size: "
+	    "512KiB}}\n", head);
+	ck_plan_error(text, 6, 38, "`hot_add.io_bridge.disk_size` must be between "
+	    "1MiB and 1TiB");
+	snprintf(text, sizeof text, "%s  - hot_add: {io_bridge: {disk_size: "
+	    "2MiB, io_size: 6KiB}}\n", head);
+	ck_plan_error(text, 6, 53, "io_size must be a multiple of "
+	    "workload.io.block_size (4KiB)");
+	snprintf(text, sizeof text, "%s  - hot_add: {memory: 128MiB, io_bridge: "
+	    "{}}\n", head);
+	ck_plan_error(text, 6, 42, "hot_add takes one of `cpu`, `memory` and "
+	    "`io_bridge`");
+	snprintf(text, sizeof text, "%s  - hot_add: {io_bridge: 64MiB}\n", head);
+	ck_plan_error(text, 6, 26, "`hot_add.io_bridge` must be a mapping");
+}
+END_TEST
+
 START_TEST(inject_step)
 {
 	static const char	 qemu[] = "version: 1\nname: t\n"
@@ -634,6 +685,7 @@ main(void)
 	tcase_add_test(tc, seed_and_version);
 	tcase_add_test(tc, demand_multiplies);
 	tcase_add_test(tc, inject_step);
+	tcase_add_test(tc, io_bridge_step);
 	tcase_add_test(tc, campaign_checks_its_plans);
 	tcase_add_test(tc, campaign_names_and_schedule);
 	suite_add_tcase(s, tc);

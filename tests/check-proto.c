@@ -212,6 +212,8 @@ static const struct sample {
 	    "{\"cpus\":true,\"memory\":false,\"memory_state\":\"online_movable\"}" },
 	{ PROTO_GET_TOPOLOGY, "get_topology", 9, 0, AGENT, NULL },
 	{ PROTO_CRASH, "crash", 12, 0, AGENT, "{\"method\":\"sysrq\"}" },
+	{ PROTO_ADD_TARGET, "add_target", 13, 0, AGENT,
+	    "{\"serial\":\"hotsoak-io1\",\"size\":33554432,\"within_ms\":30000}" },
 	{ PROTO_HEARTBEAT, "heartbeat", 0, 0, DAEMON,
 	    "{\"seq\":17,\"uptime_ms\":123456,\"state\":\"running\"}" },
 	{ PROTO_REPORT, "report", 10, 0, DAEMON,
@@ -882,6 +884,15 @@ START_TEST(bad_fields)
 	    PROTO_E_BAD_FIELD, "method", 12);
 	BAD(AGENT, "{\"type\":\"crash\",\"id\":12,\"method\":true}",
 	    PROTO_E_BAD_FIELD, "method", 12);
+	/* add_target: a serial to look for, a size and a deadline, all required. */
+	BAD(AGENT, "{\"type\":\"add_target\",\"id\":13,\"size\":4096,"
+	    "\"within_ms\":1}", PROTO_E_BAD_FIELD, "serial", 13);
+	BAD(AGENT, "{\"type\":\"add_target\",\"id\":13,\"serial\":7,"
+	    "\"size\":4096,\"within_ms\":1}", PROTO_E_BAD_FIELD, "serial", 13);
+	BAD(AGENT, "{\"type\":\"add_target\",\"id\":13,\"serial\":\"s\","
+	    "\"size\":-4096,\"within_ms\":1}", PROTO_E_BAD_FIELD, "size", 13);
+	BAD(AGENT, "{\"type\":\"add_target\",\"id\":13,\"serial\":\"s\","
+	    "\"size\":4096}", PROTO_E_BAD_FIELD, "within_ms", 13);
 	BAD(AGENT, "{\"id\":3}", PROTO_E_BAD_FIELD, "type", 3);
 	BAD(AGENT, "{\"type\":5,\"id\":3}", PROTO_E_BAD_FIELD, "type", 3);
 	BAD(AGENT, "{\"type\":[\"start\"],\"id\":3}", PROTO_E_BAD_FIELD, "type", 3);
@@ -951,6 +962,8 @@ START_TEST(wrong_direction)
 	    NULL, 3);
 	BAD(DAEMON, "{\"type\":\"crash\",\"id\":3,\"method\":\"sysrq\"}",
 	    PROTO_E_WRONG_DIRECTION, NULL, 3);
+	BAD(DAEMON, "{\"type\":\"add_target\",\"id\":3,\"serial\":\"s\","
+	    "\"size\":4096,\"within_ms\":1}", PROTO_E_WRONG_DIRECTION, NULL, 3);
 	/* Direction first: its fields do not matter to a side that never reads it. */
 	BAD(DAEMON, "{\"type\":\"configure\",\"id\":3}", PROTO_E_WRONG_DIRECTION,
 	    NULL, 3);

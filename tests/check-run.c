@@ -36,6 +36,9 @@ struct script {
 	bool		 crash_unanswered; /* the guest dies before its reply leaves */
 	uint64_t	 corrupt_after;	/* reports before a corruption finding; 0: never */
 	uint64_t	 verified_per_report;
+	bool		 target_missing; /* add_target finds no disk with the serial */
+	unsigned	 targets;	/* add_target requests answered with a disk */
+	char		 target_serial[64]; /* the last one asked for */
 };
 
 static struct script	 script;
@@ -75,13 +78,14 @@ struct later {
 	void		*arg;
 	int		 error;
 	const char	*cause;
+	json_t		*result;	/* NULL: an empty object */
 };
 
 static void
 later_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct later	*l = arg;
-	json_t		*r = json_object();
+	json_t		*r = l->result != NULL ? l->result : json_object();
 
 	l->cb(l->arg, l->error, l->cause, l->error ? NULL : r);
 	json_decref(r);
@@ -208,6 +212,20 @@ agent_on_msg(void *arg, const struct proto_msg *m)
 	case PROTO_CONFIGURE:
 		ck_assert(json_is_object(json_object_get(m->obj, "workload")));
 		r = json_object();
+		break;
+	case PROTO_ADD_TARGET:
+		snprintf(script.target_serial, sizeof script.target_serial, "%s",
+		    json_string_value(json_object_get(m->obj, "serial")));
+		if (script.target_missing) {
+			agent_send(a, proto_encode_error(m->id, PROTO_E_FAILED,
+			    "no block device with serial `hotsoak-io1` appeared "
+			    "within 30000 ms (serials seen: vda=(none))", NULL));
+			return 0;
+		}
+		script.targets++;
+		r = json_pack("{ss sO sI sI si sO}", "path", "/dev/vdb", "serial",
+		    json_object_get(m->obj, "serial"), "found_ms", 40, "fill_ms", 5,
+		    "workers", 1, "size", json_object_get(m->obj, "size"));
 		break;
 	case PROTO_CRASH:
 		if (script.crash_refused) {
@@ -380,6 +398,24 @@ fake_hot_add_memory(struct backend *b, uint64_t bytes, backend_done_cb cb,
 	later(fb, cb, arg, 0, NULL);
 }
 
+/* A bridge with a disk behind it, named as the qemu backend names them. */
+static void
+fake_hot_add_io_bridge(struct backend *b, uint64_t disk_size,
+    backend_done_cb cb, void *arg)
+{
+	struct fake_backend	*fb = (struct fake_backend *)b;
+	struct later		*l = calloc(1, sizeof *l);
+
+	ck_assert_ptr_nonnull(l);
+	l->cb = cb;
+	l->arg = arg;
+	l->result = json_pack("{ss ss ss sI}", "bridge", "hotsoak-br1", "disk",
+	    "hotsoak-vblk-io1", "serial", "hotsoak-io1", "size",
+	    (json_int_t)disk_size);
+	ck_assert_int_eq(event_base_once(fb->env.base, -1, EV_TIMEOUT,
+	    later_fire, l, NULL), 0);
+}
+
 static void
 fake_replace_begin(struct backend *b, backend_done_cb cb, void *arg)
 {
@@ -454,7 +490,26 @@ static const struct backend_ops fake_ops = {
 	.topology = fake_topology,
 	.io_path = fake_io_path,
 	.free = fake_free,
+	.hot_add_io_bridge = fake_hot_add_io_bridge,
 };
+
+/* The same backend without the optional I/O bridge op. */
+static const struct backend_ops fake_ops_no_bridge = {
+	.name = "fake",
+	.create = fake_create,
+	.start = fake_start,
+	.stop = fake_stop,
+	.hot_add_cpu = fake_hot_add_cpu,
+	.hot_add_memory = fake_hot_add_memory,
+	.replace_begin = fake_replace_begin,
+	.replace_end = fake_replace_end,
+	.topology = fake_topology,
+	.io_path = fake_io_path,
+	.free = fake_free,
+};
+
+/* The ops the next harness_run uses. */
+static const struct backend_ops *harness_ops = &fake_ops;
 
 /* One run of text to its end; returns the stored run (caller decrefs). */
 struct harness {
@@ -539,7 +594,7 @@ harness_run(struct harness *h, const char *text, uint64_t seed,
 	env.store = h->store;
 	env.state_dir = h->dir;
 	env.agent_binary = "/nonexistent";
-	env.backend_ops = &fake_ops;
+	env.backend_ops = harness_ops;
 	env.finished = finished;
 	env.arg = h;
 	h->run = run_new(&env, pf, id, seed, &cause);
@@ -808,6 +863,118 @@ START_TEST(inject_refused_is_error)
 }
 END_TEST
 
+/* The detail of the run's first event of kind that has unit (a new reference). */
+static json_t *
+event_of(struct harness *h, int64_t id, const char *kind, const char *unit)
+{
+	json_t	*l, *e, *d, *found = NULL;
+	char	*cause = NULL;
+	size_t	 i;
+
+	ck_assert_ptr_nonnull(l = store_events_list(h->store, id, 0, 500, &cause));
+	json_array_foreach(json_object_get(l, "events"), i, e) {
+		d = json_object_get(e, "detail");
+		if (found == NULL && strcmp(json_string_value(json_object_get(e,
+		    "kind")), kind) == 0 && json_is_string(json_object_get(d,
+		    "unit")) && strcmp(json_string_value(json_object_get(d,
+		    "unit")), unit) == 0)
+			found = json_incref(d);
+	}
+	json_decref(l);
+	ck_assert_msg(found != NULL, "no %s event for %s", kind, unit);
+	return found;
+}
+
+/* An I/O bridge: the backend plugs it, the agent runs I/O on its disk. */
+START_TEST(io_bridge_hot_add_passes)
+{
+	struct harness	 h;
+	json_t		*r, *d;
+	int64_t		 id;
+
+	memset(&script, 0, sizeof script);
+	script.verified_per_report = 100;
+	harness_init(&h);
+	r = harness_run(&h, PLAN_HEAD_QEMU "steps:\n  - wait: 100ms\n"
+	    "  - hot_add: { io_bridge: { disk_size: 8MiB, io_size: 4MiB } }\n"
+	    "  - wait: 100ms\n", 7, 0, &id);
+	ck_assert_msg(strcmp(verdict(r), "pass") == 0, "verdict %s: %s",
+	    verdict(r), json_string_value(json_object_get(r, "reason")));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r,
+	    "fault_ops"), "hot_add_io_bridge")), 1);
+	ck_assert_int_eq(json_array_size(json_object_get(r,
+	    "hot_add_latency_ms")), 1);
+	/* The agent was asked for the serial the backend gave the disk. */
+	ck_assert_uint_eq(script.targets, 1);
+	ck_assert_str_eq(script.target_serial, "hotsoak-io1");
+	d = event_of(&h, id, "hot_add", "io_bridge");
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "disk_size")),
+	    8 << 20);
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "io_size")),
+	    4 << 20);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(d,
+	    "result"), "bridge")), "hotsoak-br1");
+	json_decref(d);
+	d = event_of(&h, id, "hot_add_seen", "io_bridge");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "path")),
+	    "/dev/vdb");
+	ck_assert_int_ge(json_integer_value(json_object_get(d, "found_ms")), 40);
+	ck_assert_int_ge(json_integer_value(json_object_get(d, "latency_ms")),
+	    json_integer_value(json_object_get(d, "found_ms")) - 40);
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "size")),
+	    4 << 20);
+	json_decref(d);
+	json_decref(r);
+	harness_free(&h);
+}
+END_TEST
+
+/* A backend without the op: the step fails, and says which backend. */
+START_TEST(io_bridge_unsupported_is_error)
+{
+	struct harness	 h;
+	json_t		*r;
+
+	memset(&script, 0, sizeof script);
+	script.verified_per_report = 100;
+	harness_init(&h);
+	harness_ops = &fake_ops_no_bridge;
+	r = harness_run(&h, PLAN_HEAD_QEMU "steps:\n"
+	    "  - hot_add: { io_bridge: {} }\n  - wait: 5s\n", 7, 0, NULL);
+	harness_ops = &fake_ops;
+	ck_assert_str_eq(verdict(r), "error");
+	ck_assert(strstr(json_string_value(json_object_get(r, "reason")),
+	    "backend fake cannot hot-add an I/O bridge") != NULL);
+	ck_assert_uint_eq(script.targets, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(r, "steps"), 0), "outcome")), "error");
+	json_decref(r);
+	harness_free(&h);
+}
+END_TEST
+
+/* The guest never shows the disk: a backend_error finding, an error verdict. */
+START_TEST(io_bridge_disk_not_found_is_error)
+{
+	struct harness	 h;
+	json_t		*r;
+
+	memset(&script, 0, sizeof script);
+	script.verified_per_report = 100;
+	script.target_missing = true;
+	harness_init(&h);
+	r = harness_run(&h, PLAN_HEAD_QEMU "steps:\n"
+	    "  - hot_add: { io_bridge: {} }\n  - wait: 5s\n", 7, 0, NULL);
+	ck_assert_str_eq(verdict(r), "error");
+	ck_assert_int_eq(by_kind(r, "backend_error"), 1);
+	ck_assert(strstr(json_string_value(json_object_get(r, "reason")),
+	    "did not start I/O on the hot-added disk: failed: no block device "
+	    "with serial `hotsoak-io1`") != NULL);
+	json_decref(r);
+	harness_free(&h);
+}
+END_TEST
+
 START_TEST(abort_is_aborted)
 {
 	struct harness	 h;
@@ -947,6 +1114,9 @@ run_suite(void)
 	tcase_add_test(tc, crash_ends_the_run_as_fail);
 	tcase_add_test(tc, inject_panic_is_bugcheck);
 	tcase_add_test(tc, inject_refused_is_error);
+	tcase_add_test(tc, io_bridge_hot_add_passes);
+	tcase_add_test(tc, io_bridge_unsupported_is_error);
+	tcase_add_test(tc, io_bridge_disk_not_found_is_error);
 	tcase_add_test(tc, abort_is_aborted);
 	tcase_add_test(tc, start_failure_is_error);
 	tcase_add_test(tc, silent_agent_is_error_in_time);

@@ -112,6 +112,14 @@ struct backend_ops {
 	const char	*(*io_path)(struct backend *);
 	/* Stops what runs (without waiting), cancels what is pending, frees. */
 	void		(*free)(struct backend *);
+	/*
+	 * Optional: hot-add an I/O host bridge with a new disk of disk_size
+	 * bytes behind it. The result names what was plugged: bridge, disk,
+	 * serial (how the guest finds the disk), node, file, size, qmp_ms.
+	 * NULL: the backend cannot, and a plan step asking for it fails.
+	 */
+	void		(*hot_add_io_bridge)(struct backend *, uint64_t disk_size,
+			    backend_done_cb, void *);
 };
 
 /* Every backend starts with this, so the wrappers below find the ops. */
@@ -144,6 +152,10 @@ void	backend_replace_prepare(struct backend *, backend_done_cb, void *);
 void	backend_replace_begin(struct backend *, backend_done_cb, void *);
 void	backend_replace_end(struct backend *, backend_done_cb, void *);
 int	backend_topology(struct backend *, struct backend_topology *, char **);
+bool	backend_has_hot_add_io_bridge(const struct backend *);
+/* Only for a backend that has the op (backend_has_hot_add_io_bridge). */
+void	backend_hot_add_io_bridge(struct backend *, uint64_t disk_size,
+	    backend_done_cb, void *);
 const char *backend_io_path(struct backend *);
 
 /* Checks an ops table for missing hooks; -1 with *cause naming the first. */

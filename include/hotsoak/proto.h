@@ -47,6 +47,7 @@ enum proto_type {
 	PROTO_ONLINE,		/* daemon: online new CPUs and memory blocks now */
 	PROTO_GET_TOPOLOGY,	/* daemon: the reply carries the topology snapshot */
 	PROTO_CRASH,		/* daemon: crash the guest kernel on purpose (inject) */
+	PROTO_ADD_TARGET,	/* daemon: find a hot-added disk, run verified I/O on it too */
 	PROTO_HEARTBEAT,	/* agent: alive (a notification, never answered) */
 	PROTO_REPORT,		/* agent: counters and latencies of one interval */
 	PROTO_FINDING,		/* agent: something went wrong in the guest */

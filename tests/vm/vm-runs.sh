@@ -3,7 +3,8 @@
 # (TCG here, KVM where it runs guests): hot-add of CPUs and memory, a
 # pseudo-S4 replace that passes and one whose I/O deadline is shorter than
 # the cycle, a guest panic, corruption written into the disk image from
-# the host, and QEMU killed mid-run. Needs `make guest`.
+# the host, an I/O host bridge hot-added with a disk behind it, and QEMU
+# killed mid-run. Needs `make guest`.
 . "$(dirname "$0")/../e2e/lib.sh"
 plans=$top_srcdir/tests/vm/plans
 GUEST=${HOTSOAK_GUEST_DIR:-$top_builddir/guest}
@@ -68,6 +69,12 @@ check "the console is served over REST" [ "$code" = 200 ]
 check "the console shows the guest's init starting the agent" \
     grep -q "hotsoak-guest: agent started" "$E2E_DIR/console.txt"
 
+# 1b. Memory through virtio-mem's requested-size.
+run_plan vm-virtio-mem
+check "vm-virtio-mem verdict is pass" [ "$rc" -eq 0 ]
+check "the memory went in through virtio-mem" \
+    [ "$(events "$id" | json '[.events[] | select(.kind == "hot_add")][0].detail.result.method')" = virtio-mem ]
+
 # 2. A pseudo-S4 replace, 3 s outage, 30 s deadlines: pass, the stall recorded.
 run_plan vm-replace-pass
 run=$(curl -s "$SERVER/api/v1/runs/$id")
@@ -121,7 +128,32 @@ check "corruption verdict is fail" [ "$(curl -s "$SERVER/api/v1/runs/$id" | json
 check "the corruption finding names offset 409600" \
     [ "$(findings "$id" | json '[.findings[] | select(.kind == "corruption")][0].detail.offset')" = 409600 ]
 
-# 6. QEMU killed mid-run: error, and the daemon keeps serving.
+# 6. An I/O host bridge hot-added with a 32MiB disk behind it: the guest
+# finds the disk by its serial and the agent verifies I/O on it too.
+run_plan vm-io-bridge
+run=$(curl -s "$SERVER/api/v1/runs/$id")
+check "vm-io-bridge exits 0 and its verdict is pass" \
+    [ "$rc" -eq 0 -a "$(echo "$run" | json .verdict)" = pass ]
+check "the bridge counts as a fault operation" \
+    [ "$(echo "$run" | json .fault_ops.hot_add_io_bridge)" = 1 ]
+ev=$(events "$id")
+seen=$(echo "$ev" | jq -c '[.events[] | select(.kind == "hot_add_seen" and .detail.unit == "io_bridge")][0].detail')
+echo "io_bridge seen: $seen"
+check "a hot_add_seen event for the io_bridge, with its latency" \
+    [ "$(echo "$seen" | json '.latency_ms // 0')" -gt 0 ]
+check "... naming a /dev/vd* disk the agent found by its serial" \
+    bash -c "echo '$(echo "$seen" | json .path)' | grep -q '^/dev/vd[b-z]$'"
+tgt=$(echo "$ev" | jq -c '[.events[] | select(.kind == "workload" and .detail.event == "stopped")][0].detail.targets[0]')
+echo "the new disk at stop: $tgt"
+check "the agent's own counters for that disk show every block verified" \
+    [ "$(echo "$tgt" | json '.totals.blocks_verified // 0')" -ge 8192 ]
+check "... on the disk it found" [ "$(echo "$tgt" | json .path)" = "$(echo "$seen" | json .path)" ]
+check "the console shows the bridge's bus scanned" \
+    bash -c "curl -s '$SERVER/api/v1/runs/$id/console' | grep -q 'pci 0000:00:11.0: PCI bridge to'"
+check "the bridge's disk file went with the VM" \
+    [ ! -e "$E2E_DIR/state/runs/$id/io-bridge1.raw" ]
+
+# 7. QEMU killed mid-run: error, and the daemon keeps serving.
 "$HOTSOAK" run "$plans/vm-long.yaml" >"$E2E_DIR/kill.out"
 id=$(run_id_of <"$E2E_DIR/kill.out")
 check "the long run reaches its soak step" wait_step "$id" wait 120
