@@ -275,6 +275,9 @@ void	hotplug_rescan(struct agent *);
 void	hotplug_tick(struct agent *, uint64_t now);
 int	hotplug_timeout_ms(const struct agent *, uint64_t now);
 json_t	*hotplug_snapshot_json(const struct topo *);
+/* The engine's settings for a workload (the caller sets path and events). */
+void	agent_io_config(const struct agent *, const struct agent_workload *,
+	    struct io_config *);
 void	hotplug_memx_start(struct agent *, uint64_t bytes, const char *why);
 void	hotplug_memx_done(struct agent *);
 

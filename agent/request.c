@@ -422,6 +422,25 @@ job_answer(struct agent *a, struct agent_job *j)
 		    "%s", j->cause ? j->cause : "failed");
 }
 
+/* The engine's settings for workload w (the caller sets path and events). */
+void
+agent_io_config(const struct agent *a, const struct agent_workload *w,
+    struct io_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->size = w->size;
+	c->block_size = w->block_size;
+	c->queue_depth = w->queue_depth;
+	c->workers = w->workers;
+	c->read_percent = w->read_percent;
+	c->sequential = w->sequential;
+	c->verify = w->verify;
+	c->direct = w->direct;
+	c->io_timeout_ns = w->io_timeout_ms * MS_NS;
+	c->seed = w->seed;
+	c->engine = a->engine != NULL ? a->engine : w->engine;
+}
+
 static void *
 start_main(void *arg)
 {
@@ -431,19 +450,8 @@ start_main(void *arg)
 	struct io_run		*run;
 	const char		*step = "";
 
-	memset(&c, 0, sizeof c);
+	agent_io_config(a, &j->w, &c);
 	c.path = j->w.path;
-	c.size = j->w.size;
-	c.block_size = j->w.block_size;
-	c.queue_depth = j->w.queue_depth;
-	c.workers = j->w.workers;
-	c.read_percent = j->w.read_percent;
-	c.sequential = j->w.sequential;
-	c.verify = j->w.verify;
-	c.direct = j->w.direct;
-	c.io_timeout_ns = j->w.io_timeout_ms * MS_NS;
-	c.seed = j->w.seed;
-	c.engine = a->engine != NULL ? a->engine : j->w.engine;
 	c.on_event = agent_io_event;
 	c.arg = a;
 	j->rc = -1;

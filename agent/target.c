@@ -181,19 +181,8 @@ target_main(void *arg)
 	}
 	log_info("add_target: serial %s is %s after %llu ms", t->serial, t->path,
 	    (unsigned long long)j->found_ms);
-	memset(&c, 0, sizeof c);
+	agent_io_config(j->a, &j->w, &c);
 	c.path = t->path;
-	c.size = j->w.size;
-	c.block_size = j->w.block_size;
-	c.queue_depth = j->w.queue_depth;
-	c.workers = j->w.workers;
-	c.read_percent = j->w.read_percent;
-	c.sequential = j->w.sequential;
-	c.verify = j->w.verify;
-	c.direct = j->w.direct;
-	c.io_timeout_ns = j->w.io_timeout_ms * MS_NS;
-	c.seed = j->w.seed;
-	c.engine = j->a->engine != NULL ? j->a->engine : j->w.engine;
 	c.on_event = target_io_event;
 	c.arg = t;
 	if ((run = io_run_new(&c, &j->cause)) == NULL)
