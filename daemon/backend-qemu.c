@@ -779,14 +779,53 @@ qemu_accel_known(void *arg, int accel, const char *why, bool probed)
 	qemu_launch(q);
 }
 
+/*
+ * A soak's next pass starts the partition again: a new VM from the boot
+ * topology, a new disk, ids from the start. The last pass's console stays
+ * as console.passN.log; console.log is always the current VM's.
+ */
+static void
+qemu_reset(struct qemu *q)
+{
+	struct qmp	*m = q->qmp;
+	char		*old = NULL;
+
+	q->qmp = NULL;
+	qmp_free(m);
+	console_watch_free(q->console);
+	q->console = NULL;
+	proc_free(q->proc);
+	q->proc = NULL;
+	evtimer_del(q->timer);
+	evtimer_del(q->panic_timer);
+	json_decref(q->panic_detail);
+	q->panic_detail = NULL;
+	free(q->qmp_why);
+	q->qmp_why = NULL;
+	q->pass++;
+	if (q->console_path != NULL && asprintf(&old, "%s/console.pass%u.log",
+	    q->run_dir, q->pass) != -1) {
+		(void)rename(q->console_path, old);
+		free(old);
+	}
+	q->cpus = q->next_cpu = q->next_dimm = 0;
+	q->memory = q->vmem_size = 0;
+	q->stop_ns = q->stopped_mono_ns = 0;
+	q->pm_armed = q->holding = q->crashed = q->reported = false;
+	q->connect_tries = 0;
+	q->state = QEMU_CREATED;
+}
+
 static void
 qemu_start(struct backend *b, backend_done_cb cb, void *arg)
 {
 	struct qemu	*q = (struct qemu *)b;
 	const char	*kpkg, *kver;
 
-	if (qemu_op_take(q, QEMU_OP_START, cb, arg) == -1 ||
-	    q->state != QEMU_CREATED) {
+	if (q->state == QEMU_GONE && q->op.kind == QEMU_OP_NONE)
+		qemu_reset(q);
+	if (q->state != QEMU_CREATED ||
+	    qemu_op_take(q, QEMU_OP_START, cb, arg) == -1) {
 		qemu_refuse(q, cb, arg);
 		return;
 	}

@@ -123,7 +123,8 @@ struct qemu {
 	bool		 pm_armed;	/* a prepare waits for the PM line */
 	bool		 holding;	/* stopped on purpose */
 	bool		 crashed;	/* a crash was reported: one per run */
-	bool		 reported;	/* an end was reported: one per run */
+	bool		 reported;	/* an end was reported: one per pass */
+	unsigned	 pass;		/* VMs started before this one (soak passes) */
 
 	unsigned	 bridges;	/* I/O bridges hot-added: io-bridge1..N.raw exist */
 };

@@ -75,6 +75,15 @@ check "vm-virtio-mem verdict is pass" [ "$rc" -eq 0 ]
 check "the memory went in through virtio-mem" \
     [ "$(events "$id" | json '[.events[] | select(.kind == "hot_add")][0].detail.result.method')" = virtio-mem ]
 
+# 1c. A soak: every pass is a new VM (the last pass's console kept apart).
+run_plan vm-soak
+run=$(curl -s "$SERVER/api/v1/runs/$id")
+check "vm-soak verdict is pass" [ "$rc" -eq 0 -a "$(echo "$run" | json .verdict)" = pass ]
+check "it ran two passes or more" [ "$(echo "$run" | json .passes)" -ge 2 ]
+check "each pass hot-added its CPU" \
+    [ "$(echo "$run" | json .fault_ops.hot_add_cpu)" = "$(echo "$run" | json .passes)" ]
+check "the first pass's console is kept" [ -s "$E2E_DIR/state/runs/$id/console.pass1.log" ]
+
 # 2. A pseudo-S4 replace, 3 s outage, 30 s deadlines: pass, the stall recorded.
 run_plan vm-replace-pass
 run=$(curl -s "$SERVER/api/v1/runs/$id")
