@@ -579,13 +579,24 @@ static void
 replace_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct run	*run = arg;
+	uint64_t	 held_ms;
 
 	if (run->op.kind != OP_REPLACE)
 		return;
 	if (run->op.phase == RP_SUSPEND)
 		run->op.phase = RP_BEGIN;
-	else if (run->op.phase == RP_HOLD)
+	else if (run->op.phase == RP_HOLD) {
+		/*
+		 * libevent's timers run on the coarse clock and may fire a few
+		 * ms early: the hold lasts at least the outage asked for.
+		 */
+		held_ms = (clock_mono_ns() - run->op.held_ns) / 1000000;
+		if (held_ms < run->op.outage_ms) {
+			op_timer(run, run->op.outage_ms - held_ms, replace_timer);
+			return;
+		}
 		run->op.phase = RP_END;
+	}
 	replace_next(run);
 }
 
