@@ -47,6 +47,23 @@ ms_since(uint64_t t0)
 	return (clock_mono_ns() - t0) / 1000000;
 }
 
+/*
+ * Whether a QMP answer moves the operation on: false when it belongs to an
+ * operation that is over, or failed (the operation then ends with QEMU's
+ * description).
+ */
+static bool
+op_answer(struct qemu *q, enum qemu_op_kind kind, int error, const char *desc)
+{
+	if (q->op.kind != kind)
+		return false;
+	if (error) {
+		qemu_op_end(q, -1, desc, NULL);
+		return false;
+	}
+	return true;
+}
+
 /* CPU hot-add */
 
 static void	cpu_next(struct qemu *);
@@ -57,12 +74,8 @@ cpu_added(void *arg, int error, const char *class, const char *desc,
 {
 	struct qemu	*q = arg;
 
-	if (q->op.kind != QEMU_OP_CPU)
+	if (!op_answer(q, QEMU_OP_CPU, error, desc))
 		return;
-	if (error) {
-		qemu_op_end(q, -1, desc, NULL);
-		return;
-	}
 	q->cpus++;
 	q->op.count--;
 	cpu_next(q);
@@ -210,12 +223,8 @@ dimm_backed(void *arg, int error, const char *class, const char *desc,
 {
 	struct qemu	*q = arg;
 
-	if (q->op.kind != QEMU_OP_MEMORY)
+	if (!op_answer(q, QEMU_OP_MEMORY, error, desc))
 		return;
-	if (error) {
-		qemu_op_end(q, -1, desc, NULL);
-		return;
-	}
 	if (qemu_cmd(q, "device_add", json_pack("{ss sO sO}", "driver", "pc-dimm",
 	    "id", json_object_get(q->op.result, "id"), "memdev",
 	    json_object_get(q->op.result, "memdev")), dimm_added) == -1)
@@ -249,12 +258,8 @@ vmem_size(void *arg, int error, const char *class, const char *desc,
 	struct timeval	 tv = { 0, QEMU_VMEM_POLL_MS * 1000 };
 	uint64_t	 size;
 
-	if (q->op.kind != QEMU_OP_MEMORY)
+	if (!op_answer(q, QEMU_OP_MEMORY, error, desc))
 		return;
-	if (error) {
-		qemu_op_end(q, -1, desc, NULL);
-		return;
-	}
 	size = json_is_integer(ret) ? (uint64_t)json_integer_value(ret) : 0;
 	if (size >= q->op.target) {
 		q->vmem_size = q->op.target;
@@ -300,12 +305,8 @@ vmem_requested(void *arg, int error, const char *class, const char *desc,
 {
 	struct qemu	*q = arg;
 
-	if (q->op.kind != QEMU_OP_MEMORY)
+	if (!op_answer(q, QEMU_OP_MEMORY, error, desc))
 		return;
-	if (error) {
-		qemu_op_end(q, -1, desc, NULL);
-		return;
-	}
 	vmem_poll(-1, 0, q);
 }
 
@@ -418,12 +419,8 @@ cont_done(void *arg, int error, const char *class, const char *desc,
 	struct qemu	*q = arg;
 	uint64_t	 held;
 
-	if (q->op.kind != QEMU_OP_END)
+	if (!op_answer(q, QEMU_OP_END, error, desc))
 		return;
-	if (error) {
-		qemu_op_end(q, -1, desc, NULL);
-		return;
-	}
 	q->holding = false;
 	/* From stop's answer to cont's: the outage as the host saw it. */
 	held = (clock_mono_ns() - q->stopped_mono_ns) / 1000000;
