@@ -42,6 +42,8 @@ struct api {
 	struct store		*store;
 	struct runs		*runs;
 	struct plans_dir	*plans;		/* NULL: runs by name are refused */
+	struct campaigns	*campaigns;	/* NULL: none */
+	struct reruns		*reruns;	/* NULL: refused */
 	char			*token;		/* NULL: no auth */
 	size_t			 body_max;
 	char			*version;
@@ -49,6 +51,10 @@ struct api {
 	uint64_t		 started_ns;	/* CLOCK_MONOTONIC at api_new */
 	struct api_gates	 gates;		/* one per open connection */
 	struct api_cached	 cache[API_CACHE_SLOTS]; /* by id % API_CACHE_SLOTS */
+	char			*metrics_text;	/* GET /metrics as last built, or NULL */
+	size_t			 metrics_len;
+	uint64_t		 metrics_generation; /* store_generation when built */
+	unsigned		 metrics_active;	/* runs_active when built */
 };
 
 struct api_param {
@@ -63,6 +69,7 @@ struct api_req {
 	enum evhttp_cmd_type	 method;	/* HEAD is routed as GET */
 	bool			 head;		/* HEAD: the reply goes without its body */
 	int64_t			 id;		/* the {id} of the path; 0: none */
+	char			 name[65];	/* the {name} of the path; "": none */
 	struct api_param	 query[API_QUERY_MAX];
 	size_t			 nquery;
 };
@@ -96,6 +103,9 @@ struct api_route {
 extern const struct api_route api_routes[];
 
 /* api-runs.c */
+struct plan_diags;
+/* A 400 "invalid plan" with every error of a load, located, in "errors". */
+void	api_plan_invalid(struct api_res *, const struct plan_diags *);
 void	api_runs_create(struct api_req *, struct api_res *);
 void	api_runs_list(struct api_req *, struct api_res *);
 void	api_runs_get(struct api_req *, struct api_res *);
@@ -110,11 +120,36 @@ extern const char *const api_runs_page_params[];
 void	api_runs_console(struct api_req *, struct api_res *);
 extern const char *const api_runs_console_params[];
 
+/* api-junit.c */
+void	api_runs_junit(struct api_req *, struct api_res *);
+void	api_cruns_junit(struct api_req *, struct api_res *);
+
+/* api-reruns.c */
+void	api_reruns_create(struct api_req *, struct api_res *);
+void	api_reruns_get(struct api_req *, struct api_res *);
+
+/* api-campaigns.c */
+void	api_campaigns_list(struct api_req *, struct api_res *);
+void	api_campaigns_get(struct api_req *, struct api_res *);
+void	api_campaigns_start(struct api_req *, struct api_res *);
+void	api_campaigns_abort(struct api_req *, struct api_res *);
+void	api_cruns_list(struct api_req *, struct api_res *);
+void	api_cruns_get(struct api_req *, struct api_res *);
+void	api_cruns_abort(struct api_req *, struct api_res *);
+extern const char *const api_cruns_list_params[];
+
+/* api-summary.c */
+void	api_summary_get(struct api_req *, struct api_res *);
+extern const char *const api_summary_params[];
+
 /* api-plans.c */
 void	api_plans_list(struct api_req *, struct api_res *);
 
 /* api-health.c */
 void	api_health_get(struct api_req *, struct api_res *);
+
+/* api-metrics.c */
+void	api_metrics_get(struct api_req *, struct api_res *);
 
 /* api-gate.c */
 struct bufferevent *api_gate_bevcb(struct event_base *, void *);
@@ -153,6 +188,11 @@ const char *api_param(const struct api_req *, const char *name);
  */
 int	api_query_parse(struct api_req *, const char *query,
 	    const char *const *params, struct api_res *);
+/*
+ * A name segment of a path (a campaign's): 1 to 64 of A-Z a-z 0-9 . _ -,
+ * not led by . _ -, copied NUL-terminated into buf (len > 64).
+ */
+int	api_parse_name(const char *s, size_t len, char *buf, size_t buflen);
 /* A run id: a positive decimal without sign or leading zeros. */
 int	api_parse_id(const char *s, size_t len, int64_t *id);
 /* A decimal from min to max without sign or leading zeros. */

@@ -67,9 +67,8 @@ runs_body_kind(const char *ctype)
 	return RUNS_BODY_OTHER;
 }
 
-/* 400 with every error of a load, located. */
-static void
-runs_invalid(struct api_res *res, const struct plan_diags *d)
+void
+api_plan_invalid(struct api_res *res, const struct plan_diags *d)
 {
 	const struct plan_diag	*e;
 	json_t			*errors, *o;
@@ -152,7 +151,7 @@ runs_create_yaml(struct api_req *r, struct api_res *res, const char *body,
 	plan_diags_init(&d);
 	if ((pf = plan_file_load_buffer(RUNS_REQUEST_NAME, body, len, &opts,
 	    &d)) == NULL) {
-		runs_invalid(res, &d);
+		api_plan_invalid(res, &d);
 		goto out;
 	}
 	/* A valid plan holds no NUL, so the text is a string. */
@@ -165,49 +164,6 @@ runs_create_yaml(struct api_req *r, struct api_res *res, const char *body,
 out:
 	free(text);
 	plan_diags_free(&d);
-}
-
-/* The text of a plan file, as the run records it; allocated (caller frees). */
-static char *
-runs_read_text(const char *path, char **cause)
-{
-	char	*buf;
-	size_t	 len = 0;
-	ssize_t	 n;
-	int	 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		cause_set(cause, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((buf = malloc(PLAN_MAX_BYTES + 1)) == NULL) {
-		close(fd);
-		cause_set(cause, "out of memory");
-		return NULL;
-	}
-	while (len < PLAN_MAX_BYTES) {
-		n = read(fd, buf + len, PLAN_MAX_BYTES - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			cause_set(cause, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (memchr(buf, '\0', len) != NULL) {
-		cause_set(cause, "%s changed while it was read", path);
-		goto fail;
-	}
-	buf[len] = '\0';
-	close(fd);
-	return buf;
-fail:
-	close(fd);
-	free(buf);
-	return NULL;
 }
 
 static void
@@ -263,10 +219,10 @@ runs_create_named(struct api_req *r, struct api_res *res, const char *body,
 	memset(&opts, 0, sizeof opts);
 	opts.base_dir = plans_dir_path(api->plans);
 	if ((pf = plan_file_load_path(path, &opts, &d)) == NULL) {
-		runs_invalid(res, &d);
+		api_plan_invalid(res, &d);
 		goto out;
 	}
-	if ((text = runs_read_text(path, &cause)) == NULL) {
+	if ((text = plans_read_text(path, &cause)) == NULL) {
 		plan_file_free(pf);
 		api_error(res, 500, "internal error", "%s", cause != NULL ?
 		    cause : "out of memory");

@@ -238,6 +238,24 @@ api_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 int
+api_parse_name(const char *s, size_t len, char *buf, size_t buflen)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+	size_t	i;
+
+	if (len == 0 || len > 64 || len >= buflen || s[0] == '.' ||
+	    s[0] == '_' || s[0] == '-')
+		return -1;
+	for (i = 0; i < len; i++)
+		if (s[i] == '\0' || strchr(ok, s[i]) == NULL)
+			return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+int
 api_parse_id(const char *s, size_t len, int64_t *id)
 {
 	char		buf[24];

@@ -29,6 +29,7 @@
 
 const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "/healthz", api_health_get, NULL },
+	{ EVHTTP_REQ_GET, "/metrics", api_metrics_get, NULL },
 	{ EVHTTP_REQ_GET, API_PREFIX "/plans", api_plans_list, NULL },
 	{ EVHTTP_REQ_GET, API_PREFIX "/runs", api_runs_list,
 	  api_runs_list_params },
@@ -43,6 +44,27 @@ const struct api_route api_routes[] = {
 	  api_runs_page_params },
 	{ EVHTTP_REQ_GET, API_PREFIX "/runs/{id}/console", api_runs_console,
 	  api_runs_console_params },
+	{ EVHTTP_REQ_GET, API_PREFIX "/runs/{id}/junit.xml", api_runs_junit,
+	  NULL },
+	{ EVHTTP_REQ_POST, API_PREFIX "/runs/{id}/rerun", api_reruns_create,
+	  NULL },
+	{ EVHTTP_REQ_GET, API_PREFIX "/reruns/{id}", api_reruns_get, NULL },
+	{ EVHTTP_REQ_GET, API_PREFIX "/campaigns", api_campaigns_list, NULL },
+	{ EVHTTP_REQ_GET, API_PREFIX "/campaigns/{name}", api_campaigns_get,
+	  NULL },
+	{ EVHTTP_REQ_POST, API_PREFIX "/campaigns/{name}/start",
+	  api_campaigns_start, NULL },
+	{ EVHTTP_REQ_POST, API_PREFIX "/campaigns/{name}/abort",
+	  api_campaigns_abort, NULL },
+	{ EVHTTP_REQ_GET, API_PREFIX "/campaign-runs", api_cruns_list,
+	  api_cruns_list_params },
+	{ EVHTTP_REQ_GET, API_PREFIX "/campaign-runs/{id}", api_cruns_get, NULL },
+	{ EVHTTP_REQ_DELETE, API_PREFIX "/campaign-runs/{id}", api_cruns_abort,
+	  NULL },
+	{ EVHTTP_REQ_GET, API_PREFIX "/campaign-runs/{id}/junit.xml",
+	  api_cruns_junit, NULL },
+	{ EVHTTP_REQ_GET, API_PREFIX "/summary", api_summary_get,
+	  api_summary_params },
 	{ 0, NULL, NULL, NULL }
 };
 
@@ -74,9 +96,9 @@ api_method_name(enum evhttp_cmd_type m)
 }
 
 /*
- * Does path match pattern segment by segment? A "{id}" segment matches any
- * one non-empty segment, whose place goes to *id and *id_len. Paths are
- * compared as sent, percent signs and all: no route has one.
+ * Does path match pattern segment by segment? A "{id}" or "{name}" segment
+ * matches any one non-empty segment, whose place goes to *id and *id_len.
+ * Paths are compared as sent, percent signs and all: no route has one.
  */
 static bool
 api_route_match(const char *pattern, const char *path, const char **id,
@@ -96,7 +118,8 @@ api_route_match(const char *pattern, const char *path, const char **id,
 		se = strchr(path, '/');
 		plen = pe != NULL ? (size_t)(pe - pattern) : strlen(pattern);
 		slen = se != NULL ? (size_t)(se - path) : strlen(path);
-		if (plen == 4 && strncmp(pattern, "{id}", 4) == 0) {
+		if ((plen == 4 && strncmp(pattern, "{id}", 4) == 0) ||
+		    (plen == 6 && strncmp(pattern, "{name}", 6) == 0)) {
 			if (slen == 0)
 				return false;
 			*id = path;
@@ -203,8 +226,15 @@ api_dispatch(struct evhttp_request *ev, void *arg)
 		    api_method_name(m));
 		goto send;
 	}
-	if (id != NULL && api_parse_id(id, id_len, &r.id) == -1) {
-		api_error(&res, 404, "not found", "no run `%.*s`: run ids are "
+	if (id != NULL && strstr(found->pattern, "{name}") != NULL) {
+		if (api_parse_name(id, id_len, r.name, sizeof r.name) == -1) {
+			api_error(&res, 404, "not found", "no campaign `%.*s`: "
+			    "campaign names are 1 to 64 of A-Z a-z 0-9 . _ -",
+			    (int)(id_len > 64 ? 64 : id_len), id);
+			goto send;
+		}
+	} else if (id != NULL && api_parse_id(id, id_len, &r.id) == -1) {
+		api_error(&res, 404, "not found", "no such id `%.*s`: ids are "
 		    "whole numbers from 1", (int)(id_len > 64 ? 64 : id_len), id);
 		goto send;
 	}
@@ -243,6 +273,8 @@ api_new(struct event_base *base, struct store *store, struct runs *runs,
 	api->store = store;
 	api->runs = runs;
 	api->plans = plans;
+	api->campaigns = config->campaigns;
+	api->reruns = config->reruns;
 	api->body_max = config->body_max != 0 ? config->body_max :
 	    PLAN_MAX_BYTES;
 	api->started_ns = clock_mono_ns();
@@ -371,6 +403,7 @@ api_free(struct api *api)
 	api_gate_free_all(api);
 	for (i = 0; i < API_CACHE_SLOTS; i++)
 		free(api->cache[i].text);
+	free(api->metrics_text);
 	free(api->token);
 	free(api->version);
 	free(api->state_dir);

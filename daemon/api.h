@@ -8,6 +8,8 @@
 
 struct event_base;
 struct plans_dir;
+struct campaigns;
+struct reruns;
 struct runs;
 struct store;
 struct api;
@@ -22,6 +24,8 @@ struct api_config {
 	size_t		 body_max;	/* request bodies over this are 413; 0: PLAN_MAX_BYTES */
 	const char	*version;	/* shown by /healthz */
 	const char	*state_dir;	/* run folders: state_dir/runs/<id>; NULL: none */
+	struct campaigns *campaigns;	/* borrowed; NULL: no campaign routes work */
+	struct reruns	*reruns;	/* borrowed; NULL: reruns are refused */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/http.h>
@@ -432,21 +433,22 @@ client_blank(const char *s, size_t len)
 	return 1;
 }
 
-int
-client_call(struct client *c, enum http_method m, const char *path,
-    const char *ctype, const char *body, size_t len, struct client_reply *out)
+/*
+ * One exchange: the reply of any status in *out (the caller frees it with
+ * http_response_free), or CMD_ERROR having said why on stderr.
+ */
+static int
+client_send(struct client *c, enum http_method m, const char *path,
+    const char *ctype, const char *body, size_t len,
+    struct http_response **out)
 {
 	struct http_request	 hr;
-	struct http_response	*r;
-	const char		*headers[5], *loc;
+	const char		*headers[5];
 	char			*url = NULL, *auth = NULL, *cause = NULL;
-	char			 snippet[SNIPPET_MAX];
-	json_error_t		 jerr;
 	enum http_fail		 fail;
 	size_t			 nh = 0;
-	int			 rc = CMD_ERROR;
 
-	memset(out, 0, sizeof *out);
+	*out = NULL;
 	if (asprintf(&url, "%s%s", c->server, path) == -1) {
 		fprintf(stderr, "hotsoak: out of memory\n");
 		return CMD_ERROR;
@@ -474,12 +476,12 @@ client_call(struct client *c, enum http_method m, const char *path,
 	hr.len = len;
 	hr.timeout_ms = c->timeout_ms;
 	hr.stop = c->stop;
-	r = http_fetch(&hr, &fail, &cause);
+	*out = http_fetch(&hr, &fail, &cause);
 	if (auth != NULL)
 		explicit_bzero(auth, strlen(auth));
 	free(auth);
 	free(url);
-	if (r == NULL) {
+	if (*out == NULL) {
 		/* Who set *stop knows why and says so. */
 		if (fail != HTTP_FAIL_STOPPED)
 			fprintf(stderr, "hotsoak: %s\n", cause != NULL ? cause :
@@ -487,18 +489,53 @@ client_call(struct client *c, enum http_method m, const char *path,
 		free(cause);
 		return CMD_ERROR;
 	}
+	return CMD_OK;
+}
 
+/* The body as JSON, its strings cleaned; NULL when it is not JSON. */
+static json_t *
+client_parse(const struct http_response *r)
+{
+	json_error_t	 jerr;
+	json_t		*j;
+
+	if (client_blank(r->body, r->len))
+		return r->status >= 200 && r->status < 300 ? json_object() :
+		    NULL;
+	if ((j = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES,
+	    &jerr)) != NULL)
+		client_clean_tree(j);
+	return j;
+}
+
+/* The status a refusal stands for, said on stderr unless the caller's own. */
+static int
+client_refused(struct client *c, enum http_method m, const char *path,
+    const struct http_response *r, const json_t *j)
+{
+	if (c->own_status == 0 || r->status != c->own_status)
+		client_print_refusal(c, m, path, r, j);
+	if (r->status == 400 || r->status == 409 || r->status == 422)
+		return CMD_FAILED;
+	return CMD_ERROR;
+}
+
+int
+client_call(struct client *c, enum http_method m, const char *path,
+    const char *ctype, const char *body, size_t len, struct client_reply *out)
+{
+	struct http_response	*r;
+	const char		*loc;
+	char			 snippet[SNIPPET_MAX];
+	int			 rc = CMD_ERROR;
+
+	memset(out, 0, sizeof *out);
+	if (client_send(c, m, path, ctype, body, len, &r) != CMD_OK)
+		return CMD_ERROR;
 	out->status = r->status;
 	if ((loc = http_response_header(r, "Location")) != NULL)
 		out->location = strdup(loc);
-	if (client_blank(r->body, r->len))
-		out->json = r->status >= 200 && r->status < 300 ?
-		    json_object() : NULL;
-	else
-		out->json = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES,
-		    &jerr);
-	if (out->json != NULL)
-		client_clean_tree(out->json);
+	out->json = client_parse(r);
 
 	if (r->status >= 200 && r->status < 300) {
 		if (json_is_object(out->json))
@@ -510,11 +547,35 @@ client_call(struct client *c, enum http_method m, const char *path,
 		else
 			fprintf(stderr, "hotsoak: %s %s: the server's reply is not "
 			    "a JSON object\n", http_method_name(m), path);
-	} else {
-		client_print_refusal(c, m, path, r, out->json);
-		if (r->status == 400 || r->status == 409 || r->status == 422)
-			rc = CMD_FAILED;
+	} else
+		rc = client_refused(c, m, path, r, out->json);
+	http_response_free(r);
+	return rc;
+}
+
+int
+client_get_raw(struct client *c, const char *path, char **body, size_t *len)
+{
+	struct http_response	*r;
+	json_t			*j;
+	int			 rc;
+
+	*body = NULL;
+	*len = 0;
+	if (client_send(c, HTTP_GET, path, NULL, NULL, 0, &r) != CMD_OK)
+		return CMD_ERROR;
+	if (r->status >= 200 && r->status < 300) {
+		/* The reply's buffer is the caller's now. */
+		*body = r->body;
+		*len = r->len;
+		r->body = NULL;
+		http_response_free(r);
+		return CMD_OK;
 	}
+	/* Refusals are JSON as everywhere else in the API. */
+	j = client_parse(r);
+	rc = client_refused(c, HTTP_GET, path, r, j);
+	json_decref(j);
 	http_response_free(r);
 	return rc;
 }
@@ -541,6 +602,51 @@ client_query_add(char **path, const char *name, const char *value)
 	free(*path);
 	*path = p;
 	return 0;
+}
+
+int
+client_path_add(char **path, const char *segment)
+{
+	char	*enc, *p;
+	int	 rc;
+
+	if ((enc = evhttp_uriencode(segment, -1, 0)) == NULL)
+		return -1;
+	rc = asprintf(&p, "%s/%s", *path, enc);
+	free(enc);
+	if (rc == -1)
+		return -1;
+	free(*path);
+	*path = p;
+	return 0;
+}
+
+int
+client_created_id(const struct client_reply *r, char *buf, size_t len)
+{
+	const char	*p;
+
+	if (client_id(r->json, "id", buf, len) == 0 &&
+	    client_check_id(buf) == 0)
+		return 0;
+	if (r->location == NULL || (p = strrchr(r->location, '/')) == NULL)
+		return -1;
+	snprintf(buf, len, "%s", p + 1);
+	return client_check_id(buf);
+}
+
+int
+client_verdict_status(const char *verdict)
+{
+	if (verdict == NULL)
+		return CMD_ERROR;
+	if (strcmp(verdict, "pass") == 0)
+		return CMD_OK;
+	if (strcmp(verdict, "fail") == 0)
+		return CMD_FAILED;
+	if (strcmp(verdict, "flaky") == 0)
+		return CMD_FLAKY;
+	return CMD_ERROR;	/* error, aborted, interrupted */
 }
 
 int
@@ -760,4 +866,16 @@ client_fmt_ms(uint64_t ms, char *buf, size_t len)
 	/* Past what nanoseconds hold, the largest they do says enough. */
 	client_fmt_ns(ms > UINT64_MAX / 1000000 ? UINT64_MAX : ms * 1000000,
 	    buf, len);
+}
+
+void
+client_fmt_local(uint64_t ns, int seconds, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(ns / 1000000000ULL);
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, seconds ? "%Y-%m-%d %H:%M:%S %Z" :
+	    "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, len, "?");
 }

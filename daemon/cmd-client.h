@@ -71,6 +71,8 @@ struct client {
 	char			*token;		/* NULL: send none */
 	uint64_t		 timeout_ms;
 	volatile sig_atomic_t	*stop;		/* abandons a request; may be NULL */
+	/* A refusal (409) the caller explains better: not said on stderr. */
+	int			 own_status;
 };
 
 /*
@@ -118,13 +120,36 @@ int	client_get(struct client *, const char *path, struct client_reply *);
 void	client_reply_clear(struct client_reply *);
 
 /*
+ * GET a body of any type (JUnit XML): CMD_OK with *body allocated (the
+ * caller frees; NUL-terminated after its *len bytes) for a 2xx, else the
+ * status client_call would give, having said why on stderr.
+ */
+int	client_get_raw(struct client *, const char *path, char **body,
+	    size_t *len);
+
+/*
  * Append "?name=value" or "&name=value", value URL-encoded, to the
  * allocated *path (reallocated; the caller frees). -1 when out of memory.
  */
 int	client_query_add(char **path, const char *name, const char *value);
 
+/*
+ * Append "/" and segment, URL-encoded, to the allocated *path (reallocated;
+ * the caller frees). -1 when out of memory.
+ */
+int	client_path_add(char **path, const char *segment);
+
 /* 0 when s is a run id as the API spells them (decimal digits), else -1. */
 int	client_check_id(const char *s);
+
+/*
+ * The id of what a POST created: the reply's "id", else the Location's
+ * last part. -1 when neither is an id.
+ */
+int	client_created_id(const struct client_reply *, char *buf, size_t len);
+
+/* The exit status a verdict stands for: pass, fail, flaky, else error. */
+int	client_verdict_status(const char *verdict);
 
 /* Pretty JSON on stdout, as --json shows it. */
 int	client_print_json(const json_t *);
@@ -156,6 +181,9 @@ void	client_fmt_ns(uint64_t ns, char *buf, size_t len);
 /* The same from milliseconds (as "elapsed_ms" counts). */
 void	client_fmt_ms(uint64_t ms, char *buf, size_t len);
 
+/* Wall-clock ns as local time: "2026-11-22 02:00", or with seconds and zone. */
+void	client_fmt_local(uint64_t ns, int seconds, char *buf, size_t len);
+
 /*
  * The summary of a run object (GET /api/v1/runs/ID) on stdout, its
  * findings fetched and listed too (cmd-show.c). Never fails on a member
@@ -164,5 +192,20 @@ void	client_fmt_ms(uint64_t ms, char *buf, size_t len);
 void	show_print_run(struct client *, const json_t *run);
 /* The exit status a run stands for: its verdict when finished, else CMD_OK. */
 int	show_run_status(const json_t *run);
+
+/*
+ * Every finding of run id (of kind when not NULL) appended to all, page
+ * after page (cmd-findings.c). An enum cmd_status, having said why.
+ */
+int	findings_fetch(struct client *, const char *id, const char *kind,
+	    json_t *all);
+
+/*
+ * A campaign run object (GET /api/v1/campaign-runs/ID) on stdout: verdict,
+ * counts and per plan its repetitions with their attempts (cmd-campaign.c).
+ */
+void	campaign_print_run(const json_t *crun);
+/* The exit status of a campaign run: its verdict when finished, else CMD_OK. */
+int	campaign_run_status(const json_t *crun);
 
 #endif

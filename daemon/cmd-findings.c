@@ -18,7 +18,7 @@
  * "after" from page to page. A server that ignores "after" repeats its
  * first page; only ids past the last seen are kept, so that ends it.
  */
-static int
+int
 findings_fetch(struct client *c, const char *id, const char *kind,
     json_t *all)
 {

@@ -12,6 +12,11 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_show,
 	&cmd_findings,
 	&cmd_abort,
+	&cmd_campaigns,
+	&cmd_campaign,
+	&cmd_rerun,
+	&cmd_report,
+	&cmd_summary,
 	NULL
 };
 

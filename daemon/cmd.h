@@ -7,7 +7,8 @@
 enum cmd_status {
 	CMD_OK = 0,		/* success, or the run passed */
 	CMD_FAILED = 1,		/* invalid input, or the run failed */
-	CMD_ERROR = 2		/* usage or harness error */
+	CMD_ERROR = 2,		/* usage or harness error */
+	CMD_FLAKY = 3		/* a campaign passed only on a retry */
 };
 
 struct cmd_entry {
@@ -28,5 +29,10 @@ extern const struct cmd_entry cmd_runs;
 extern const struct cmd_entry cmd_show;
 extern const struct cmd_entry cmd_findings;
 extern const struct cmd_entry cmd_abort;
+extern const struct cmd_entry cmd_campaigns;
+extern const struct cmd_entry cmd_campaign;
+extern const struct cmd_entry cmd_rerun;
+extern const struct cmd_entry cmd_report;
+extern const struct cmd_entry cmd_summary;
 
 #endif

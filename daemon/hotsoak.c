@@ -31,7 +31,8 @@ usage(FILE *f)
 	    "the input was refused;\n"
 	    "2 usage, the server could not be reached or did not know the "
 	    "run, or the run ended\n"
-	    "in error, aborted or interrupted\n");
+	    "in error, aborted or interrupted; 3 a campaign run was flaky "
+	    "(passed only on a retry)\n");
 }
 
 int

@@ -19,8 +19,11 @@
 
 #include "hotsoak/util.h"
 #include "api.h"
+#include "campaigns.h"
 #include "log.h"
 #include "plans-dir.h"
+#include "reruns.h"
+#include "runner.h"
 #include "runs.h"
 #include "store.h"
 
@@ -33,6 +36,8 @@ struct daemon_ctx {
 	struct event_base	*base;
 	struct runs		*runs;
 	struct plans_dir	*plans;
+	struct campaigns	*campaigns;
+	struct reruns		*reruns;
 	bool			 stopping;
 };
 
@@ -43,7 +48,7 @@ usage(FILE *f)
 	    "usage: hotsoakd [--listen HOST:PORT] [--state-dir DIR] "
 	    "[--plans-dir DIR]\n"
 	    "                [--token-file FILE] [--agent PATH] [--guest-dir DIR]\n"
-	    "                [--max-runs N]\n"
+	    "                [--max-runs N] [--no-schedule]\n"
 	    "                [--foreground] [--log-level LEVEL]\n"
 	    "\n"
 	    "  --listen HOST:PORT  REST API address (" DEFAULT_LISTEN "; port 0:\n"
@@ -57,10 +62,13 @@ usage(FILE *f)
 	    "                      backend (guest/ next to hotsoakd, else\n"
 	    "                      " PKGLIBDIR "/guest)\n"
 	    "  --max-runs N        runs in flight at most (256)\n"
+	    "  --no-schedule       campaigns start only by request, not on their\n"
+	    "                      schedules\n"
 	    "  --foreground        do not detach\n"
 	    "  --log-level LEVEL   error, warn, info (default) or debug\n"
 	    "signals: TERM and INT stop (runs in flight are recorded aborted),\n"
-	    "HUP re-reads the plans folder\n");
+	    "HUP re-reads the plans folder and its campaigns' schedules\n"
+	    "campaign schedules are in local time (TZ)\n");
 }
 
 /* The token, without a trailing newline; NULL with *cause on error. */
@@ -159,6 +167,9 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	d->stopping = true;
 	log_info("signal %d: stopping %u runs in flight", (int)sig,
 	    runs_active(d->runs));
+	/* Campaigns and reruns first: they must not start what stops next. */
+	campaigns_shutdown(d->campaigns);
+	reruns_shutdown(d->reruns);
 	runs_shutdown(d->runs, stopped, d);
 }
 
@@ -175,6 +186,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		free(cause);
 		return;
 	}
+	campaigns_reload(d->campaigns);
 	log_info("plans folder %s reloaded", plans_dir_path(d->plans));
 }
 
@@ -196,7 +208,8 @@ write_url(const char *state_dir, const char *bound)
 
 enum {
 	OPT_LISTEN = 256, OPT_STATE_DIR, OPT_PLANS_DIR, OPT_TOKEN_FILE,
-	OPT_AGENT, OPT_GUEST_DIR, OPT_MAX_RUNS, OPT_FOREGROUND, OPT_LOG_LEVEL, OPT_HELP,
+	OPT_AGENT, OPT_GUEST_DIR, OPT_MAX_RUNS, OPT_NO_SCHEDULE, OPT_FOREGROUND,
+	OPT_LOG_LEVEL, OPT_HELP,
 	OPT_VERSION
 };
 
@@ -208,6 +221,7 @@ static const struct option options[] = {
 	{ "agent", required_argument, NULL, OPT_AGENT },
 	{ "guest-dir", required_argument, NULL, OPT_GUEST_DIR },
 	{ "max-runs", required_argument, NULL, OPT_MAX_RUNS },
+	{ "no-schedule", no_argument, NULL, OPT_NO_SCHEDULE },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -221,6 +235,8 @@ main(int argc, char **argv)
 	struct daemon_ctx	 d;
 	struct runs_config	 rc;
 	struct api_config	 ac;
+	struct campaigns_config	 cc;
+	struct runner		 runner;
 	struct api		*api = NULL;
 	struct store		*store = NULL;
 	struct event		*ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
@@ -233,7 +249,7 @@ main(int argc, char **argv)
 	char			*bound = NULL, *state_abs = NULL;
 	unsigned long		 max_runs = 0;
 	unsigned		 interrupted = 0;
-	bool			 foreground = false;
+	bool			 foreground = false, no_schedule = false;
 	int			 opt, level, status = 2;
 	char			*end;
 
@@ -274,6 +290,9 @@ main(int argc, char **argv)
 				fprintf(stderr, "hotsoakd: --max-runs: 1 to 100000\n");
 				return 2;
 			}
+			break;
+		case OPT_NO_SCHEDULE:
+			no_schedule = true;
 			break;
 		case OPT_FOREGROUND:
 			foreground = true;
@@ -351,8 +370,20 @@ main(int argc, char **argv)
 		log_errorx("%s", cause);
 		goto out;
 	}
+	runner_of_runs(&runner, d.runs);
+	memset(&cc, 0, sizeof cc);
+	cc.runner = &runner;
+	cc.no_schedule = no_schedule;
+	if ((d.campaigns = campaigns_new(d.base, store, d.plans, &cc,
+	    &cause)) == NULL || (d.reruns = reruns_new(d.base, store, &runner,
+	    d.plans != NULL ? plans_dir_path(d.plans) : NULL, &cause)) == NULL) {
+		log_errorx("%s", cause);
+		goto out;
+	}
 	memset(&ac, 0, sizeof ac);
 	ac.token = token;
+	ac.campaigns = d.campaigns;
+	ac.reruns = d.reruns;
 	ac.version = PACKAGE_VERSION;
 	ac.state_dir = state_abs;
 	if ((api = api_new(d.base, store, d.runs, d.plans, &ac, &cause)) ==
@@ -394,6 +425,8 @@ out:
 	if (ev_hup != NULL)
 		event_free(ev_hup);
 	api_free(api);
+	campaigns_free(d.campaigns);
+	reruns_free(d.reruns);
 	runs_free(d.runs);
 	plans_dir_free(d.plans);
 	store_close(store);

@@ -6,10 +6,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hotsoak/plan.h"
 #include "hotsoak/util.h"
@@ -381,4 +383,47 @@ plans_dir_resolve(const struct plans_dir *pd, const char *name, char **path,
 	if (missing != NULL)
 		*missing = 1;
 	return cause_set(cause, "no plan named `%s` in %s", name, pd->path);
+}
+
+/* The text of a plan file, as the run records it; allocated (caller frees). */
+char *
+plans_read_text(const char *path, char **cause)
+{
+	char	*buf;
+	size_t	 len = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		cause_set(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(PLAN_MAX_BYTES + 1)) == NULL) {
+		close(fd);
+		cause_set(cause, "out of memory");
+		return NULL;
+	}
+	while (len < PLAN_MAX_BYTES) {
+		n = read(fd, buf + len, PLAN_MAX_BYTES - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			cause_set(cause, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		cause_set(cause, "%s changed while it was read", path);
+		goto fail;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+fail:
+	close(fd);
+	free(buf);
+	return NULL;
 }

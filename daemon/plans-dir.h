@@ -32,4 +32,10 @@ json_t	*plans_dir_list(const struct plans_dir *);
 int	plans_dir_resolve(const struct plans_dir *, const char *name,
 	    char **path, int *missing, char **cause);
 
+/*
+ * The text of the plan file at path as a run records it (at most
+ * PLAN_MAX_BYTES, no NUL); allocated, the caller frees. NULL with *cause.
+ */
+char	*plans_read_text(const char *path, char **cause);
+
 #endif

@@ -118,6 +118,7 @@ struct step_run {
 };
 
 struct run {
+	const char	*verdict;	/* run_verdict_names[]: set once recorded */
 	struct run_env	 env;
 	int64_t		 id;
 	uint64_t	 seed;

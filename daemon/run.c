@@ -44,6 +44,12 @@ run_id(const struct run *run)
 	return run->id;
 }
 
+const char *
+run_verdict(const struct run *run)
+{
+	return run->verdict;
+}
+
 /* The step label of the timeline and findings, NULL outside a step. */
 static const char *
 run_step_label(const struct run *run)
@@ -749,6 +755,7 @@ run_record(struct run *run)
 	o.blocks_verified = run->acc.blocks_verified + run->cur.blocks_verified;
 	o.verify = run->plan->workload.io.verify == PLAN_VERIFY_CRC32C;
 	v = run_verdict_decide(&o, reason, sizeof reason);
+	run->verdict = run_verdict_names[v];
 	s = run_summary(run);
 	if (store_run_finish(run->env.store, run->id, run_verdict_names[v],
 	    reason, clock_wall_ns(), s, &already, &cause) == -1) {

@@ -40,6 +40,8 @@ void		 run_start(struct run *);
 /* Stops the run early; its verdict is "aborted" with why as the reason. */
 void		 run_abort(struct run *, const char *why);
 int64_t		 run_id(const struct run *);
+/* The verdict recorded ("pass", "fail", ...); NULL before the run ends. */
+const char	*run_verdict(const struct run *);
 /* Tears down what still runs without recording anything; NULL is a no-op. */
 void		 run_free(struct run *);
 

@@ -15,15 +15,19 @@
 #include "hotsoak/util.h"
 #include "log.h"
 #include "run.h"
+#include "runner.h"
 #include "runs.h"
 #include "store.h"
 
 #define RUNS_MAX_DEFAULT	256
 
 struct runs_entry {
-	struct run		*run;
+	struct run		*run;		/* NULL: its set-up failed */
 	int64_t			 id;
 	struct runs		*runs;
+	const char		*verdict;	/* what was recorded, static */
+	void			(*done)(void *, int64_t, const char *);
+	void			*done_arg;
 	TAILQ_ENTRY(runs_entry)	 entry;
 };
 
@@ -69,12 +73,24 @@ runs_reap(evutil_socket_t fd, short what, void *arg)
 	struct runs_entry	*e = arg;
 	struct runs		*rs = e->runs;
 
+	if (e->done != NULL)
+		e->done(e->done_arg, e->id, e->verdict);
 	run_free(e->run);
 	free(e);
 	if (rs->closing && rs->active == 0 && rs->closed != NULL) {
 		rs->closed(rs->closed_arg);
 		rs->closed = NULL;
 	}
+}
+
+/* A run whose set-up failed: its owner is told, nothing else is in flight. */
+static void
+runs_reap_failed(evutil_socket_t fd, short what, void *arg)
+{
+	struct runs_entry	*e = arg;
+
+	e->done(e->done_arg, e->id, e->verdict);
+	free(e);
 }
 
 /* The run is recorded; free it from the loop, not from inside its own call. */
@@ -86,6 +102,7 @@ runs_finished(void *arg, struct run *run)
 
 	TAILQ_REMOVE(&rs->list, e, entry);
 	rs->active--;
+	e->verdict = run_verdict(run);
 	if (event_base_once(rs->base, -1, EV_TIMEOUT, runs_reap, e, NULL) == -1)
 		log_warnx("run %" PRId64 ": cannot schedule its cleanup", e->id);
 }
@@ -108,6 +125,14 @@ int
 runs_submit(struct runs *rs, struct plan_file *pf, const char *text,
     int64_t *id, char **cause)
 {
+	return runs_submit_opts(rs, pf, text, NULL, id, cause);
+}
+
+int
+runs_submit_opts(struct runs *rs, struct plan_file *pf, const char *text,
+    const struct runs_submit_opts *opts, int64_t *id, char **cause)
+{
+	static const struct runs_submit_opts none;
 	struct store_run_new	 n;
 	struct runs_entry	*e = NULL;
 	struct run_env		 env;
@@ -128,15 +153,22 @@ runs_submit(struct runs *rs, struct plan_file *pf, const char *text,
 		    "takes", rs->active);
 		goto out;
 	}
+	if (opts == NULL)
+		opts = &none;
 	p = pf->plan;
 	memset(&n, 0, sizeof n);
 	n.plan = p->name != NULL ? p->name : "(unnamed)";
 	n.source = p->source != NULL ? p->source : "(request)";
 	n.plan_text = text;
 	n.plan_json = json = plan_file_to_json(pf);
-	n.seed = runs_seed(p);
+	n.seed = opts->has_seed ? opts->seed : runs_seed(p);
 	n.backend = plan_backend_names[p->target.backend];
 	n.created_ns = clock_wall_ns();
+	n.campaign_run = opts->campaign_run;
+	n.plan_index = opts->plan_index;
+	n.repetition = opts->repetition;
+	n.attempt = opts->attempt;
+	n.rerun = opts->rerun;
 	if (store_run_create(rs->store, &n, id, cause) == -1)
 		goto out;
 	if ((e = calloc(1, sizeof *e)) == NULL) {
@@ -145,6 +177,8 @@ runs_submit(struct runs *rs, struct plan_file *pf, const char *text,
 	}
 	e->id = *id;
 	e->runs = rs;
+	e->done = opts->done;
+	e->done_arg = opts->arg;
 	memset(&env, 0, sizeof env);
 	env.base = rs->base;
 	env.store = rs->store;
@@ -162,7 +196,11 @@ runs_submit(struct runs *rs, struct plan_file *pf, const char *text,
 		    cause) == -1)
 			goto out;
 		log_warnx("run %" PRId64 ": %s", *id, why ? why : "set-up failed");
-		free(e);
+		/* Its owner hears of it from the loop, as of any other run. */
+		e->verdict = "error";
+		if (e->done == NULL || event_base_once(rs->base, -1, EV_TIMEOUT,
+		    runs_reap_failed, e, NULL) == -1)
+			free(e);
 		e = NULL;
 		rc = 0;
 		goto out;
@@ -238,4 +276,25 @@ runs_free(struct runs *rs)
 	free(rs->agent_binary);
 	free(rs->guest_dir);
 	free(rs);
+}
+
+static int
+runs_runner_submit(void *arg, struct plan_file *pf, const char *text,
+    const struct runs_submit_opts *opts, int64_t *id, char **cause)
+{
+	return runs_submit_opts(arg, pf, text, opts, id, cause);
+}
+
+static int
+runs_runner_abort(void *arg, int64_t id)
+{
+	return runs_abort(arg, id);
+}
+
+void
+runner_of_runs(struct runner *r, struct runs *rs)
+{
+	r->submit = runs_runner_submit;
+	r->abort = runs_runner_abort;
+	r->arg = rs;
 }

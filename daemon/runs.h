@@ -33,6 +33,33 @@ int	runs_submit(struct runs *, struct plan_file *pf, const char *text,
 	    int64_t *id, char **cause);
 
 /*
+ * What a submission may add: where the run belongs (a campaign's attempt,
+ * a rerun), a seed to use instead of the plan's, and whom to tell once the
+ * run is recorded. All zero: a plain run, as runs_submit.
+ */
+struct runs_submit_opts {
+	int64_t		 campaign_run;	/* 0: none */
+	unsigned	 plan_index;	/* in the campaign's plans, from 0 */
+	unsigned	 repetition;	/* from 1 */
+	unsigned	 attempt;	/* from 1; 0: none */
+	int64_t		 rerun;		/* 0: none */
+	bool		 has_seed;	/* run with seed, not the plan's */
+	uint64_t	 seed;
+	/*
+	 * Called from the event loop once the run's verdict is committed
+	 * (verdict NULL when it could not be), also for a run whose set-up
+	 * failed; never from inside runs_submit, and not for runs torn down
+	 * by runs_free.
+	 */
+	void		(*done)(void *arg, int64_t id, const char *verdict);
+	void		*arg;
+};
+
+/* runs_submit with opts (NULL: none). */
+int	runs_submit_opts(struct runs *, struct plan_file *pf, const char *text,
+	    const struct runs_submit_opts *opts, int64_t *id, char **cause);
+
+/*
  * Abort a run in flight: it stops and is recorded "aborted". Returns 0
  * when the abort began, 1 when no run with that id is in flight (it may
  * be finished or unknown: ask the store).

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -46,5 +47,29 @@ int		 store_run_exists(struct store *, int64_t id, char **cause);
  */
 int64_t		 store_i64(uint64_t);
 uint64_t	 store_u64(int64_t);
+
+/* Binds a time (0: NULL) or v as compact JSON text (NULL: NULL). */
+void		 store_bind_time(sqlite3_stmt *, int i, uint64_t ns);
+int		 store_bind_json(struct store *, sqlite3_stmt *, int i,
+		     const json_t *v, const char *what, char **cause);
+
+/*
+ * Column readers of store-query.c for the other query files. Each json_t *
+ * is a new reference the caller owns; NULL only when out of memory.
+ */
+json_t		*q_string(const char *s, size_t len);	/* bad UTF-8 made U+FFFD */
+json_t		*q_text(sqlite3_stmt *, int col);	/* NULL column: null */
+json_t		*q_u64(uint64_t);
+json_t		*q_col_u64(sqlite3_stmt *, int col);
+json_t		*q_seed(uint64_t);
+/* Sets name (RFC 3339) and name_ns from a time column; null both if NULL. */
+void		 q_set_time(json_t *o, const char *name, sqlite3_stmt *, int col);
+json_t		*q_json(sqlite3_stmt *, int col);	/* a JSON column's value */
+unsigned	 q_limit(unsigned limit);
+void		 q_clear_cause(char **cause);
+json_t		*q_oom(char **cause);
+/* o["findings"] = {"total", "by_kind": {every kind: N}} of run id. */
+int		 q_run_findings(struct store *, json_t *o, int64_t id,
+		     char **cause);
 
 #endif

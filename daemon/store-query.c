@@ -67,7 +67,7 @@ q_utf8_seq(const unsigned char *p, size_t left)
  * UTF-8, and a name typed in Latin-1 must not make a run unreadable: such
  * bytes become U+FFFD.
  */
-static json_t *
+json_t *
 q_string(const char *s, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
@@ -94,7 +94,7 @@ q_string(const char *s, size_t len)
 	return v;
 }
 
-static json_t *
+json_t *
 q_text(sqlite3_stmt *stmt, int col)
 {
 	const char	*s;
@@ -108,13 +108,13 @@ q_text(sqlite3_stmt *stmt, int col)
 }
 
 /* JSON integers are signed: an unsigned value past them shows as the most. */
-static json_t *
+json_t *
 q_u64(uint64_t v)
 {
 	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
 }
 
-static json_t *
+json_t *
 q_col_u64(sqlite3_stmt *stmt, int col)
 {
 	if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
@@ -123,7 +123,7 @@ q_col_u64(sqlite3_stmt *stmt, int col)
 }
 
 /* A seed must come back exact to replay a run: past JSON's integers, a string. */
-static json_t *
+json_t *
 q_seed(uint64_t seed)
 {
 	char	buf[32];
@@ -135,7 +135,7 @@ q_seed(uint64_t seed)
 }
 
 /* Sets name (RFC 3339) and name_ns from a time column; null both if NULL. */
-static void
+void
 q_set_time(json_t *o, const char *name, sqlite3_stmt *stmt, int col)
 {
 	char		key[64], buf[STORE_TIME_MAX];
@@ -157,7 +157,7 @@ q_set_time(json_t *o, const char *name, sqlite3_stmt *stmt, int col)
  * A JSON column as the value it holds; text that does not parse (written
  * by hand, say) is shown as the string it is.
  */
-static json_t *
+json_t *
 q_json(sqlite3_stmt *stmt, int col)
 {
 	json_t		*v;
@@ -175,7 +175,7 @@ q_json(sqlite3_stmt *stmt, int col)
 	return q_string(s, len);
 }
 
-static unsigned
+unsigned
 q_limit(unsigned limit)
 {
 	if (limit == 0)
@@ -183,14 +183,14 @@ q_limit(unsigned limit)
 	return limit > STORE_PAGE_MAX ? STORE_PAGE_MAX : limit;
 }
 
-static void
+void
 q_clear_cause(char **cause)
 {
 	if (cause != NULL)
 		*cause = NULL;
 }
 
-static json_t *
+json_t *
 q_oom(char **cause)
 {
 	cause_set(cause, "store: out of memory");
@@ -279,7 +279,7 @@ q_run_steps(struct store *st, json_t *o, int64_t id, char **cause)
 }
 
 /* "findings": {"total", "by_kind"} of run id into o, every known kind shown. */
-static int
+int
 q_run_findings(struct store *st, json_t *o, int64_t id, char **cause)
 {
 	sqlite3_stmt	*stmt;
@@ -350,7 +350,8 @@ store_run_get(struct store *st, int64_t id, char **cause)
 	if (store_begin(st, false, cause) != 0)
 		return NULL;
 	if (store_prepare(st, &stmt, "SELECT " Q_RUN_COLUMNS ", source, "
-	    "summary FROM runs WHERE id = ?", cause) != 0)
+	    "summary, campaign_run, plan_index, repetition, attempt, rerun "
+	    "FROM runs WHERE id = ?", cause) != 0)
 		goto fail;
 	sqlite3_bind_int64(stmt, 1, id);
 	rc = sqlite3_step(stmt);
@@ -374,6 +375,13 @@ store_run_get(struct store *st, int64_t id, char **cause)
 		sqlite3_finalize(stmt);
 		goto fail;
 	}
+	/* Where the run belongs: a campaign's attempt, a rerun, or neither. */
+	json_object_set_new(o, "campaign_run", q_col_u64(stmt,
+	    Q_RUN_NCOLUMNS + 2));
+	json_object_set_new(o, "plan_index", q_col_u64(stmt, Q_RUN_NCOLUMNS + 3));
+	json_object_set_new(o, "repetition", q_col_u64(stmt, Q_RUN_NCOLUMNS + 4));
+	json_object_set_new(o, "attempt", q_col_u64(stmt, Q_RUN_NCOLUMNS + 5));
+	json_object_set_new(o, "rerun", q_col_u64(stmt, Q_RUN_NCOLUMNS + 6));
 	q_run_summary(o, stmt, Q_RUN_NCOLUMNS + 1);
 	sqlite3_finalize(stmt);
 	if (store_commit(st, cause) != 0)

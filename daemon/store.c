@@ -91,6 +91,58 @@ static const char *const store_migrations[] = {
 	"  workers INTEGER NOT NULL"
 	");"
 	"CREATE INDEX samples_run ON samples(run, id);",
+
+	/* 1 -> 2: campaigns, retries and reruns; what /metrics counts. */
+	"CREATE TABLE campaign_runs ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  campaign TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  campaign_json TEXT,"
+	"  trigger TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  verdict TEXT,"
+	"  reason TEXT,"
+	"  created_ns INTEGER NOT NULL,"
+	"  started_ns INTEGER,"
+	"  finished_ns INTEGER,"
+	"  scheduled_ns INTEGER,"
+	"  repeat INTEGER NOT NULL,"
+	"  parallel INTEGER NOT NULL,"
+	"  retries INTEGER NOT NULL"
+	");"
+	"CREATE INDEX campaign_runs_campaign ON campaign_runs(campaign, id);"
+	"CREATE INDEX campaign_runs_created ON campaign_runs(created_ns);"
+	"CREATE TABLE campaign_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  campaign TEXT NOT NULL,"
+	"  campaign_run INTEGER REFERENCES campaign_runs(id) ON DELETE CASCADE,"
+	"  time_ns INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  detail TEXT"
+	");"
+	"CREATE INDEX campaign_events_campaign ON campaign_events(campaign, id);"
+	"CREATE INDEX campaign_events_run ON campaign_events(campaign_run, id);"
+	"CREATE TABLE reruns ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  times INTEGER NOT NULL,"
+	"  parallel INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  created_ns INTEGER NOT NULL,"
+	"  finished_ns INTEGER,"
+	"  result TEXT"
+	");"
+	"ALTER TABLE runs ADD COLUMN campaign_run INTEGER "
+	"  REFERENCES campaign_runs(id);"
+	"ALTER TABLE runs ADD COLUMN plan_index INTEGER;"
+	"ALTER TABLE runs ADD COLUMN repetition INTEGER;"
+	"ALTER TABLE runs ADD COLUMN attempt INTEGER;"
+	"ALTER TABLE runs ADD COLUMN rerun INTEGER REFERENCES reruns(id);"
+	"CREATE INDEX runs_campaign_run ON runs(campaign_run, plan_index, "
+	"  repetition, attempt);"
+	"CREATE INDEX runs_rerun ON runs(rerun);"
+	"CREATE INDEX events_kind ON events(kind);"
+	"CREATE INDEX findings_kind ON findings(kind);",
 };
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] ==
     STORE_SCHEMA_VERSION, "one migration per schema version");
@@ -205,7 +257,7 @@ store_u64(int64_t v)
 }
 
 /* A time of 0 is "not yet": NULL in the column, null in the JSON. */
-static void
+void
 store_bind_time(sqlite3_stmt *stmt, int i, uint64_t ns)
 {
 	if (ns == 0)
@@ -218,7 +270,7 @@ store_bind_time(sqlite3_stmt *stmt, int i, uint64_t ns)
  * Binds v as compact JSON text, or NULL when v is NULL. SQLite copies the
  * text, so nothing stays allocated.
  */
-static int
+int
 store_bind_json(struct store *st, sqlite3_stmt *stmt, int i, const json_t *v,
     const char *what, char **cause)
 {
@@ -469,6 +521,22 @@ store_interrupt_unfinished(struct store *st, uint64_t now_ns, unsigned *count,
 	if (store_step_done(st, stmt, "interrupt runs", cause) != 0)
 		goto fail;
 	n = (unsigned)sqlite3_changes(st->db);
+
+	/* Campaign runs and reruns die with the daemon that drove them. */
+	if (store_prepare(st, &stmt, "UPDATE campaign_runs SET status = "
+	    "'finished', verdict = 'interrupted', reason = 'hotsoakd stopped "
+	    "while the campaign ran', finished_ns = ?1 WHERE status != "
+	    "'finished'", cause) != 0)
+		goto fail;
+	store_bind_time(stmt, 1, now_ns);
+	if (store_step_done(st, stmt, "interrupt campaign runs", cause) != 0)
+		goto fail;
+	if (store_prepare(st, &stmt, "UPDATE reruns SET status = 'finished', "
+	    "finished_ns = ?1 WHERE status != 'finished'", cause) != 0)
+		goto fail;
+	store_bind_time(stmt, 1, now_ns);
+	if (store_step_done(st, stmt, "interrupt reruns", cause) != 0)
+		goto fail;
 	if (store_commit(st, cause) != 0)
 		return -1;
 	if (count != NULL)
@@ -492,8 +560,9 @@ store_run_create(struct store *st, const struct store_run_new *rn, int64_t *id,
 		return cause_set(cause, "store: a run needs a plan, a source, "
 		    "the plan's text and a backend");
 	if (store_prepare(st, &stmt, "INSERT INTO runs (plan, source, "
-	    "plan_text, plan_json, seed, backend, status, created_ns) VALUES "
-	    "(?, ?, ?, ?, ?, ?, 'queued', ?)", cause) != 0)
+	    "plan_text, plan_json, seed, backend, status, created_ns, "
+	    "campaign_run, plan_index, repetition, attempt, rerun) VALUES "
+	    "(?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)", cause) != 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, rn->plan, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, rn->source, -1, SQLITE_STATIC);
@@ -505,7 +574,22 @@ store_run_create(struct store *st, const struct store_run_new *rn, int64_t *id,
 	sqlite3_bind_int64(stmt, 5, store_i64(rn->seed));
 	sqlite3_bind_text(stmt, 6, rn->backend, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 7, store_i64(rn->created_ns));
+	/* A campaign's attempt, or none of the three. */
+	if (rn->campaign_run != 0) {
+		sqlite3_bind_int64(stmt, 8, rn->campaign_run);
+		sqlite3_bind_int64(stmt, 9, rn->plan_index);
+		sqlite3_bind_int64(stmt, 10, rn->repetition);
+	}
+	if (rn->attempt != 0)
+		sqlite3_bind_int64(stmt, 11, rn->attempt);
+	if (rn->rerun != 0)
+		sqlite3_bind_int64(stmt, 12, rn->rerun);
 	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		sqlite3_finalize(stmt);
+		return cause_set(cause, "store: add run: no campaign run %"
+		    PRId64 " or rerun %" PRId64, rn->campaign_run, rn->rerun);
+	}
 	if (rc != SQLITE_DONE) {
 		store_fail(st, cause, "add run");
 		sqlite3_finalize(stmt);

@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #define STORE_FILE		"hotsoak.db"
-#define STORE_SCHEMA_VERSION	1	/* PRAGMA user_version after migrations */
+#define STORE_SCHEMA_VERSION	2	/* PRAGMA user_version after migrations */
 #define STORE_PAGE_DEFAULT	50	/* runs per page when the caller names none */
 #define STORE_PAGE_MAX		500
 
@@ -48,6 +48,12 @@ struct store_run_new {
 	uint64_t	 seed;		/* the seed the run uses (chosen when random) */
 	const char	*backend;	/* "local", "qemu", ... */
 	uint64_t	 created_ns;	/* CLOCK_REALTIME */
+	/* An attempt of a campaign run (0: none), which plan and repetition. */
+	int64_t		 campaign_run;
+	unsigned	 plan_index;	/* from 0, in the campaign's plans */
+	unsigned	 repetition;	/* from 1 */
+	unsigned	 attempt;	/* from 1; 0: not a campaign's or rerun's */
+	int64_t		 rerun;		/* one of a rerun's runs (0: none) */
 };
 /* *id gets the new run's id (from 1, never reused). */
 int	store_run_create(struct store *, const struct store_run_new *,
@@ -182,5 +188,164 @@ uint64_t store_generation(struct store *);
 void	store_time_format(uint64_t ns, char *buf, size_t len);
 /* RFC 3339 ("...Z" or "+01:00", fraction optional) or unix seconds; -1 on error. */
 int	store_time_parse(const char *s, uint64_t *ns);
+
+/*
+ * Campaign runs (store-campaign.c). verdict: "pass", "fail", "error",
+ * "flaky", "aborted", "interrupted". A campaign run's attempts are runs
+ * made with store_run_new.campaign_run set.
+ */
+struct store_campaign_run_new {
+	const char	*campaign;	/* its name */
+	const char	*source;	/* the campaign file */
+	const char	*campaign_json;	/* the normalized campaign (plan_file_to_json) */
+	const char	*trigger;	/* "schedule" or "request" */
+	uint64_t	 created_ns;	/* also its start */
+	uint64_t	 scheduled_ns;	/* the schedule's time it is for; 0: none */
+	unsigned	 repeat, parallel, retries;
+};
+/* A new campaign run, "running"; *id from 1, never reused. */
+int	store_campaign_run_create(struct store *,
+	    const struct store_campaign_run_new *, int64_t *id, char **cause);
+/* "finished" with verdict and reason (may be NULL); -1 when not in flight. */
+int	store_campaign_run_finish(struct store *, int64_t id,
+	    const char *verdict, const char *reason, uint64_t finished_ns,
+	    char **cause);
+/* One line of a campaign's timeline; campaign_run 0: the campaign's own. */
+int	store_campaign_event_add(struct store *, const char *campaign,
+	    int64_t campaign_run, uint64_t time_ns, const char *kind,
+	    const json_t *detail, char **cause);
+/*
+ * The verdict of one repetition of a plan from its attempts' verdicts in
+ * order (NULL: still running): "pass" when the only attempt passed,
+ * "flaky" when a pass came after anything else, else the last verdict;
+ * NULL while undecided (the last runs, or open: more attempts may come
+ * after one that did not pass). Static strings.
+ */
+const char *store_repetition_verdict(const char *const *verdicts, size_t n,
+	    bool open);
+/* The worse of two verdicts (fail, error, aborted, interrupted, flaky, pass); NULL is none. */
+const char *store_verdict_worse(const char *a, const char *b);
+/*
+ * {"id", "campaign", "trigger", "status", "verdict", "reason", "created",
+ * "started", "finished", "scheduled" (each with *_ns), "elapsed_ms",
+ * "counts": {"pass", "fail", "error", "flaky", "aborted", "interrupted",
+ * "running", "pending", "attempts"}, "source", "repeat", "parallel",
+ * "retries", "plans": [{"index", "plan", "file", "verdict", "counts",
+ * "repetitions": [{"repetition", "verdict", "attempts": [{"attempt",
+ * "run", "seed", "status", "verdict", "reason", "started", "finished",
+ * "elapsed_ms", "findings": {"total", "by_kind"}}]}]}], "events": [...]}.
+ * NULL as store_run_get.
+ */
+json_t	*store_campaign_run_get(struct store *, int64_t id, char **cause);
+struct store_crun_filter {
+	const char	*campaign;	/* NULL: any */
+	int64_t		 before;	/* ids below this; 0: none */
+	uint64_t	 since_ns;	/* created at or after; 0: any */
+	uint64_t	 until_ns;	/* created before; 0: any */
+	unsigned	 limit;		/* as store_runs_filter */
+};
+/* {"campaign_runs": [the brief form: no plans, source or events], "next"} newest first. */
+json_t	*store_campaign_runs_list(struct store *,
+	    const struct store_crun_filter *, char **cause);
+/* [{"id", "time", "time_ns", "kind", "campaign_run", "detail"}] newest first. */
+json_t	*store_campaign_events_list(struct store *, const char *campaign,
+	    unsigned limit, char **cause);
+
+/*
+ * Reruns (store-rerun.c): a run's plan text and seed run again, times
+ * times; its runs are made with store_run_new.rerun set.
+ */
+int	store_rerun_create(struct store *, int64_t run, unsigned times,
+	    unsigned parallel, uint64_t created_ns, int64_t *id, char **cause);
+/*
+ * "finished", with the reproduction rates as they stand recorded in its
+ * result column (the runs they come from stay too).
+ */
+int	store_rerun_finish(struct store *, int64_t id, uint64_t finished_ns,
+	    char **cause);
+/*
+ * {"id", "run", "plan", "seed", "times", "parallel", "status", "created",
+ * "finished" (with *_ns), "runs": [{"id", "status", "verdict",
+ * "findings"}], "completed", "verdicts": {verdict: N}, "reproduction":
+ * [{"kind", "title", "seen", "of", "rate"}] for each distinct finding of
+ * the source run, "new_findings": [{"kind", "title", "seen"}]}. NULL as
+ * store_run_get.
+ */
+json_t	*store_rerun_get(struct store *, int64_t id, char **cause);
+
+/*
+ * The morning report (store-summary.c) over runs created in [since, until)
+ * (until 0: now): {"since", "until" (with *_ns), "totals", "plans": [...],
+ * "finding_kinds": [...], "campaign_runs": [...]}. An outcome is a run
+ * outside any campaign, or one campaign repetition with all its attempts.
+ */
+json_t	*store_summary(struct store *, uint64_t since_ns, uint64_t until_ns,
+	    char **cause);
+
+/*
+ * Metrics (store-metrics.c): what GET /metrics shows, read in one
+ * snapshot. Histograms count observations at or under each bound of
+ * store_metrics_bounds_ms, cumulatively, as Prometheus buckets do.
+ */
+#define STORE_METRICS_BUCKETS	10
+extern const uint64_t store_metrics_bounds_ms[STORE_METRICS_BUCKETS];
+
+struct store_metrics_count {
+	char		*name;		/* a status, verdict, kind or backend */
+	uint64_t	 n;
+};
+
+struct store_metrics_counts {
+	struct store_metrics_count	*v;
+	size_t				 n;
+};
+
+struct store_metrics_hist {
+	uint64_t	count;		/* observations */
+	double		sum_ms;		/* their total, in milliseconds */
+	uint64_t	le[STORE_METRICS_BUCKETS]; /* those <= each bound */
+};
+
+/* A running run and its latest sample. */
+struct store_metrics_run {
+	int64_t		 id;
+	char		*plan;		/* as the user named it: any bytes */
+	char		*backend;
+	bool		 sampled;	/* false: no sample yet, the rest is 0 */
+	uint64_t	 interval_ms;
+	uint64_t	 ios;
+	uint64_t	 bytes;
+	uint64_t	 p50_ns, p99_ns, max_ns;
+};
+
+/* hot_add_seen events of one unit ("cpu", "memory", "io_bridge"). */
+struct store_metrics_hot_add {
+	char				*unit;
+	uint64_t			 operations;
+	struct store_metrics_hist	 latency;	/* of latency_ms */
+};
+
+struct store_metrics {
+	/* Every known status and verdict, zeros included, then any other. */
+	struct store_metrics_counts	 status;
+	struct store_metrics_counts	 verdict;	/* finished runs */
+	struct store_metrics_counts	 findings;	/* every finding kind */
+	struct store_metrics_counts	 backends;	/* running runs per backend */
+	struct store_metrics_run	*runs;		/* running, by id */
+	size_t				 nruns;
+	struct store_metrics_hot_add	*hot_add;	/* cpu, memory, io_bridge, ... */
+	size_t				 nhot_add;
+	uint64_t			 replaces;	/* completed replace operations */
+	struct store_metrics_hist	 replace_held;	/* host-side hold */
+	struct store_metrics_hist	 replace_stall;	/* guest I/O stall, where told */
+};
+
+/*
+ * Everything the metrics need, read in one read transaction. Allocated:
+ * the caller frees with store_metrics_free. NULL with an allocated *cause.
+ */
+struct store_metrics *store_metrics_read(struct store *, char **cause);
+/* NULL is a no-op. */
+void	store_metrics_free(struct store_metrics *);
 
 #endif

@@ -30,7 +30,8 @@ trap cleanup EXIT
 
 rm -f "$state/hotsoakd.url"
 "$bindir/hotsoakd" --foreground --listen 127.0.0.1:0 --state-dir "$state" \
-    --plans-dir "$plans" --agent "$bindir/hotsoak-agent" 2>"$state.log" &
+    --plans-dir "$plans" --agent "$bindir/hotsoak-agent" --no-schedule \
+    2>"$state.log" &
 pid=$!
 for _ in $(seq 100); do
 	[ -s "$state/hotsoakd.url" ] && break

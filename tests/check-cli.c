@@ -959,6 +959,443 @@ START_TEST(run_wait_interrupted)
 }
 END_TEST
 
+/* A campaign run of one plan, two repetitions, the second passing on retry. */
+#define CRUN_HEAD(status, verdict) \
+	"{\"id\": 41, \"campaign\": \"nightly\", \"trigger\": \"request\", " \
+	"\"status\": \"" status "\", \"verdict\": " verdict ", " \
+	"\"reason\": \"\", \"repeat\": 2, \"retries\": 1, \"elapsed_ms\": 5000, "
+#define CRUN_RUNNING_1 \
+	CRUN_HEAD("running", "null") \
+	"\"counts\": {\"pass\": 1, \"running\": 1, \"attempts\": 2}, " \
+	"\"plans\": [{\"index\": 0, \"plan\": \"local-smoke\", \"verdict\": " \
+	"null, \"repetitions\": [{\"repetition\": 1, \"verdict\": \"pass\", " \
+	"\"attempts\": [{\"attempt\": 1, \"run\": 100, \"verdict\": \"pass\", " \
+	"\"status\": \"finished\"}]}, {\"repetition\": 2, \"verdict\": null, " \
+	"\"attempts\": [{\"attempt\": 1, \"run\": 101, \"verdict\": null, " \
+	"\"status\": \"running\"}]}]}]}"
+#define CRUN_RUNNING_2 \
+	CRUN_HEAD("running", "null") \
+	"\"counts\": {\"pass\": 1, \"running\": 1, \"attempts\": 3}, " \
+	"\"plans\": []}"
+#define CRUN_FLAKY \
+	CRUN_HEAD("finished", "\"flaky\"") \
+	"\"counts\": {\"pass\": 1, \"flaky\": 1, \"attempts\": 3}, " \
+	"\"plans\": [{\"index\": 0, \"plan\": \"local-smoke\", \"verdict\": " \
+	"\"flaky\", \"repetitions\": [{\"repetition\": 1, \"verdict\": " \
+	"\"pass\", \"attempts\": [{\"attempt\": 1, \"run\": 100, \"verdict\": " \
+	"\"pass\", \"status\": \"finished\", \"findings\": {\"total\": 0}}]}, " \
+	"{\"repetition\": 2, \"verdict\": \"flaky\", \"attempts\": [" \
+	"{\"attempt\": 1, \"run\": 101, \"verdict\": \"fail\", \"status\": " \
+	"\"finished\", \"findings\": {\"total\": 2, \"by_kind\": " \
+	"{\"corruption\": 2}}}, {\"attempt\": 2, \"run\": 102, \"verdict\": " \
+	"\"pass\", \"status\": \"finished\", \"findings\": {\"total\": 0}}]}]}, " \
+	"{\"index\": 1, \"plan\": \"qemu-smoke\", \"verdict\": \"pass\", " \
+	"\"repetitions\": []}]}"
+
+START_TEST(campaign_start_wait_flaky)
+{
+	struct out	o;
+	struct rec	r;
+	char		want[256];
+
+	setenv("HOTSOAK_TOKEN", "s3cret", 1);
+	srv_route("POST", "/api/v1/campaigns/nightly/start", 201,
+	    CRUN_HEAD("running", "null") "\"counts\": {\"attempts\": 0}}",
+	    NULL)->location = "/api/v1/campaign-runs/41";
+	srv_route("GET", "/api/v1/campaign-runs/41", 200, CRUN_RUNNING_1,
+	    CRUN_RUNNING_1, CRUN_RUNNING_2, CRUN_FLAKY, NULL);
+	o = cli("campaign", "start", "nightly", "--wait", "--interval", "10ms",
+	    "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_FLAKY);
+	r = srv_find("POST", "/api/v1/campaigns/");
+	ck_assert_str_eq(r.uri, "/api/v1/campaigns/nightly/start");
+	ck_assert_str_eq(r.auth, "Bearer s3cret");
+	ck_assert_str_eq(r.body, "");
+	snprintf(want, sizeof want, "campaign run 41: nightly started, "
+	    "%s/api/v1/campaign-runs/41\n", srv.url);
+	ck_has(o.out, want);
+	/* Not a terminal: a line when the counts change, not per poll. */
+	ck_has(o.out, "[   5.0s] attempts 2  1 pass  1 running\n");
+	ck_has(o.out, "[   5.0s] attempts 3  1 pass  1 running\n");
+	ck_assert_ptr_eq(strstr(strstr(o.out, "attempts 2  ") + 1,
+	    "attempts 2  "), NULL);
+	ck_has(o.out, "campaign run 41: nightly  trigger request  repeat 2  "
+	    "retries 1\n");
+	ck_has(o.out, "verdict: FLAKY\n");
+	ck_has(o.out, "elapsed 5.0s  attempts 3\n");
+	ck_has(o.out, "repetitions: 1 pass, 1 flaky\n");
+	ck_has(o.out, "PLAN         VERDICT  REPETITION  ATTEMPTS\n");
+	ck_has(o.out, "local-smoke  flaky    #1 pass     run 100 pass\n");
+	ck_has(o.out, "                      #2 flaky    run 101 fail "
+	    "(2 findings), run 102 pass\n");
+	ck_has(o.out, "qemu-smoke   pass     -           -\n");
+	ck_assert_uint_eq(srv_count("GET", "/api/v1/campaign-runs/41"), 4);
+	ck_assert_str_eq(o.err, "");
+	out_free(&o);
+
+	/* The same table for the campaign run by id, with the same exit. */
+	o = cli("campaign", "show", "41", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_FLAKY);
+	ck_has(o.out, "#2 flaky    run 101 fail (2 findings), run 102 pass\n");
+	out_free(&o);
+}
+END_TEST
+
+START_TEST(campaign_start_refused)
+{
+	struct out	o;
+
+	srv_route("POST", "/api/v1/campaigns/nightly/start", 409,
+	    "{\"error\": \"already running\", \"campaign_run\": 40}", NULL);
+	o = cli("campaign", "start", "--server", srv.url, "nightly", NULL);
+	ck_assert_int_eq(o.rc, CMD_ERROR);
+	ck_assert_str_eq(o.err, "hotsoak: campaign nightly is already running "
+	    "(campaign run 40)\n");
+	ck_assert_str_eq(o.out, "");
+	out_free(&o);
+
+	/* A name travels encoded; an unknown one is the server's 404. */
+	o = cli("campaign", "start", "--server", srv.url, "no such", NULL);
+	ck_assert_int_eq(o.rc, CMD_ERROR);
+	ck_assert_str_eq(srv_find("POST", "/api/v1/campaigns/no").uri,
+	    "/api/v1/campaigns/no%20such/start");
+	ck_has(o.err, "(HTTP 404)");
+	out_free(&o);
+
+	o = cli("campaign", "launch", "nightly", NULL);
+	ck_assert_int_eq(o.rc, CMD_ERROR);
+	ck_has(o.err, "unknown campaign command `launch`");
+	out_free(&o);
+	ck_assert_uint_eq(srv_count("POST", "/"), 2);
+}
+END_TEST
+
+START_TEST(campaign_abort_name_or_id)
+{
+	struct out	o;
+	struct rec	r;
+
+	setenv("HOTSOAK_TOKEN", "s3cret", 1);
+	srv_route("POST", "/api/v1/campaigns/nightly/abort", 202,
+	    CRUN_RUNNING_2, NULL);
+	srv_route("DELETE", "/api/v1/campaign-runs/41", 202, CRUN_RUNNING_2,
+	    NULL);
+	srv_route("POST", "/api/v1/campaigns/weekly/abort", 409, "{\"error\": "
+	    "\"conflict\", \"detail\": \"campaign weekly is not running\"}",
+	    NULL);
+	o = cli("campaign", "abort", "nightly", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	ck_assert_str_eq(o.out, "campaign run 41 (nightly): aborting\n");
+	r = srv_find("POST", "/api/v1/campaigns/nightly/abort");
+	ck_assert_str_eq(r.auth, "Bearer s3cret");
+	ck_assert_str_eq(r.body, "");
+	out_free(&o);
+
+	o = cli("campaign", "abort", "41", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	ck_assert_str_eq(o.out, "campaign run 41: aborting\n");
+	r = srv_find("DELETE", "/api/v1/campaign-runs/");
+	ck_assert_str_eq(r.uri, "/api/v1/campaign-runs/41");
+	ck_assert_str_eq(r.auth, "Bearer s3cret");
+	out_free(&o);
+
+	o = cli("campaign", "abort", "weekly", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_FAILED);
+	ck_has(o.err, "campaign weekly is not running (HTTP 409)");
+	out_free(&o);
+	ck_assert_uint_eq(srv.nrecs, 3);
+}
+END_TEST
+
+/* 2026-11-22T02:00:00Z */
+#define NEXT_NS	"1795312800000000000"
+
+START_TEST(campaign_show_name)
+{
+	struct out	o;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	srv_route("GET", "/api/v1/campaigns/nightly", 200, "{\"name\": "
+	    "\"nightly\", \"file\": \"nightly.yaml\", \"description\": "
+	    "\"every night\", \"plans\": [\"local-smoke.yaml\", "
+	    "\"qemu-smoke.yaml\"], \"repeat\": 2, \"parallel\": 1, \"retries\": "
+	    "1, \"schedule\": \"0 2 * * *\", \"valid\": true, \"errors\": [], "
+	    "\"next_run\": \"2026-11-22T02:00:00Z\", \"next_run_ns\": " NEXT_NS
+	    ", \"running\": 42, \"last_run\": null, \"runs\": [{\"id\": 41, "
+	    "\"trigger\": \"schedule\", \"status\": \"finished\", \"verdict\": "
+	    "\"flaky\", \"started\": \"2026-11-21T02:00:00Z\", \"elapsed_ms\": "
+	    "125000, \"counts\": {\"pass\": 1, \"flaky\": 1}}], \"events\": [{"
+	    "\"id\": 7, \"time\": \"2026-11-21T02:00:00Z\", \"kind\": "
+	    "\"skipped\", \"campaign_run\": null, \"detail\": \"run 40 still "
+	    "going\"}]}", NULL);
+	o = cli("campaign", "show", "nightly", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	ck_has(o.out, "campaign nightly (nightly.yaml)\n  every night\n");
+	ck_has(o.out, "plans: local-smoke.yaml, qemu-smoke.yaml\n");
+	ck_has(o.out, "repeat 2  parallel 1  retries 1\n");
+	ck_has(o.out, "schedule: 0 2 * * *  next run 2026-11-22 02:00:00 UTC\n");
+	ck_has(o.out, "running: campaign run 42\n");
+	ck_has(o.out, "\nrecent runs:\nID  TRIGGER   STATUS    VERDICT  STARTED  "
+	    "             ELAPSED  REPETITIONS\n");
+	ck_has(o.out, "41  schedule  finished  flaky    2026-11-21T02:00:00Z    "
+	    "2m05s  1 pass, 1 flaky\n");
+	ck_has(o.out, "2026-11-21T02:00:00Z  skipped    -  run 40 still going\n");
+	ck_hasnt(o.out, "invalid");
+	out_free(&o);
+}
+END_TEST
+
+START_TEST(campaigns_listing)
+{
+	struct out	o;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	srv_route("GET", "/api/v1/campaigns", 200, "{\"campaigns\": ["
+	    "{\"name\": \"nightly\", \"schedule\": \"0 2 * * *\", \"valid\": "
+	    "true, \"errors\": [], \"next_run_ns\": " NEXT_NS ", \"running\": "
+	    "null, \"last_run\": {\"id\": 41, \"status\": \"finished\", "
+	    "\"verdict\": \"flaky\"}}, "
+	    "{\"name\": \"by-hand\", \"schedule\": null, \"valid\": true, "
+	    "\"errors\": [], \"next_run_ns\": null, \"running\": 43, "
+	    "\"last_run\": {\"id\": 43, \"status\": \"running\", \"verdict\": "
+	    "null}}, "
+	    "{\"name\": \"broken\", \"schedule\": \"@daily\", \"valid\": false, "
+	    "\"errors\": [\"broken.yaml:3:5: error: unknown plan `nope`\", "
+	    "\"broken.yaml:4:1: error: second\"], \"next_run\": null, "
+	    "\"running\": null, \"last_run\": null}]}", NULL);
+	o = cli("campaigns", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	ck_assert_str_eq(o.out,
+	    "NAME     SCHEDULE   NEXT RUN          LAST RUN    RUNNING\n"
+	    "nightly  0 2 * * *  2026-11-22 02:00  41 flaky    -\n"
+	    "by-hand  -          -                 43 running  43\n"
+	    "broken   @daily     -                 -           -\n"
+	    "    invalid: broken.yaml:3:5: error: unknown plan `nope`\n");
+	ck_assert_str_eq(srv_find("GET", "/api/v1/campaigns").uri,
+	    "/api/v1/campaigns");
+	out_free(&o);
+}
+END_TEST
+
+#define RERUN_RUNNING \
+	"{\"id\": 5, \"run\": 12, \"plan\": \"local-smoke\", \"seed\": 1, " \
+	"\"times\": 3, \"parallel\": 2, \"status\": \"running\", " \
+	"\"elapsed_ms\": 4100, \"completed\": 1, \"verdicts\": {\"fail\": 1}, " \
+	"\"runs\": [], \"reproduction\": [], \"new_findings\": []}"
+#define RERUN_DONE \
+	"{\"id\": 5, \"run\": 12, \"plan\": \"local-smoke\", \"seed\": 1, " \
+	"\"times\": 3, \"parallel\": 2, \"status\": \"finished\", " \
+	"\"completed\": 3, \"verdicts\": {\"pass\": 1, \"fail\": 2}, " \
+	"\"runs\": [{\"id\": 21, \"status\": \"finished\", \"verdict\": " \
+	"\"fail\", \"findings\": 2}, {\"id\": 22, \"status\": \"finished\", " \
+	"\"verdict\": \"pass\", \"findings\": 0}, {\"id\": 23, \"status\": " \
+	"\"finished\", \"verdict\": \"fail\", \"findings\": 1}], " \
+	"\"reproduction\": [{\"kind\": \"io_timeout\", \"title\": \"read took " \
+	"31s\", \"seen\": 2, \"of\": 3, \"rate\": 0.6666666666666666}, " \
+	"{\"kind\": \"corruption\", \"title\": \"stale block\", \"seen\": 0, " \
+	"\"of\": 3, \"rate\": 0}], \"new_findings\": [{\"kind\": " \
+	"\"io_error\", \"title\": \"EIO on write\", \"seen\": 1}]}"
+
+START_TEST(rerun_wait_rates)
+{
+	struct out	 o;
+	struct rec	 r;
+	json_t		*j;
+	char		 want[256];
+
+	setenv("HOTSOAK_TOKEN", "s3cret", 1);
+	srv_route("POST", "/api/v1/runs/12/rerun", 201, RERUN_RUNNING,
+	    NULL)->location = "/api/v1/reruns/5";
+	srv_route("GET", "/api/v1/reruns/5", 200, RERUN_RUNNING, RERUN_DONE,
+	    NULL);
+	o = cli("rerun", "12", "--times", "3", "--parallel", "2", "--wait",
+	    "--interval", "10ms", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	r = srv_find("POST", "/api/v1/runs/12/rerun");
+	ck_assert_str_eq(r.ctype, "application/json");
+	ck_assert_str_eq(r.auth, "Bearer s3cret");
+	ck_assert_ptr_nonnull(j = json_loads(r.body, 0, NULL));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "times")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "parallel")), 2);
+	json_decref(j);
+	snprintf(want, sizeof want, "rerun 5: run 12 3 times, "
+	    "%s/api/v1/reruns/5\n", srv.url);
+	ck_has(o.out, want);
+	ck_has(o.out, "[   4.1s] 1/3 done  1 fail\n");
+	ck_has(o.out, "rerun 5 of run 12: local-smoke  seed 1  3 times\n");
+	ck_has(o.out, "runs: 21 fail (2 findings), 22 pass, 23 fail "
+	    "(1 finding)\n");
+	ck_has(o.out, "KIND        TITLE          SEEN  RATE\n");
+	ck_has(o.out, "io_timeout  read took 31s   2/3   67%\n");
+	ck_has(o.out, "corruption  stale block     0/3    0%\n");
+	ck_has(o.out, "new findings:\nKIND      TITLE         SEEN\n"
+	    "io_error  EIO on write     1\n");
+	out_free(&o);
+
+	/* Without --parallel the server's default holds; --times is needed. */
+	o = cli("rerun", "12", "--times", "1", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	ck_assert_str_eq(srv.recs[3].body, "{\"times\":1}");
+	out_free(&o);
+	o = cli("rerun", "12", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_ERROR);
+	ck_has(o.err, "usage: hotsoak rerun --times N");
+	out_free(&o);
+	o = cli("rerun", "12", "--times", "0", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_ERROR);
+	ck_has(o.err, "bad --times `0`");
+	out_free(&o);
+	ck_assert_uint_eq(srv_count("POST", "/"), 2);
+}
+END_TEST
+
+#define JUNIT_XML \
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
+	"<testsuites name=\"hotsoak\" tests=\"1\" failures=\"0\">\n" \
+	"  <testsuite name=\"local-smoke\"><testcase name=\"run 12\"/>" \
+	"</testsuite>\n</testsuites>\n"
+
+/* The whole of path, or NULL when there is no such file. */
+static char *
+file_text(const char *path)
+{
+	char	*text;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return NULL;
+	text = slurp(fd);
+	close(fd);
+	return text;
+}
+
+START_TEST(report_junit_and_json)
+{
+	struct route	*rt;
+	struct out	 o;
+	json_t		*j;
+	char		 file[128], tmp[160], *text;
+
+	rt = srv_route("GET", "/api/v1/runs/12/junit.xml", 200, JUNIT_XML,
+	    NULL);
+	rt->ctype = "application/xml";
+	srv_route("GET", "/api/v1/runs/12/findings", 200, FINDINGS, NULL);
+	srv_route("GET", "/api/v1/runs/12", 200, FULL_RUN, NULL);
+	srv_route("GET", "/api/v1/campaign-runs/41", 200, CRUN_FLAKY, NULL);
+	snprintf(file, sizeof file, "%s/junit.xml", tmpdir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	o = cli("report", "12", "--junit", file, "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	ck_assert_ptr_nonnull(text = file_text(file));
+	ck_assert_str_eq(text, JUNIT_XML);
+	free(text);
+	ck_assert_int_eq(access(tmp, F_OK), -1);
+	out_free(&o);
+
+	o = cli("report", "12", "--junit", "-", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	ck_assert_str_eq(o.out, JUNIT_XML);
+	out_free(&o);
+
+	/* No XML for the campaign run: no file, and an old one stays. */
+	o = cli("report", "41", "--campaign", "--junit", file, "--server",
+	    srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_ERROR);
+	ck_has(o.err, "nothing at /api/v1/campaign-runs/41/junit.xml");
+	ck_assert_ptr_nonnull(text = file_text(file));
+	ck_assert_str_eq(text, JUNIT_XML);
+	free(text);
+	ck_assert_int_eq(access(tmp, F_OK), -1);
+	unlink(file);
+	out_free(&o);
+	o = cli("report", "41", "--campaign", "--junit", file, "--server",
+	    srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_ERROR);
+	ck_assert_int_eq(access(file, F_OK), -1);
+	ck_assert_int_eq(access(tmp, F_OK), -1);
+	out_free(&o);
+
+	/* The run's JSON carries its findings. */
+	snprintf(file, sizeof file, "%s/run.json", tmpdir);
+	o = cli("report", "--json", file, "12", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	ck_assert_ptr_nonnull(j = json_load_file(file, 0, NULL));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "id")), 12);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "findings_list")),
+	    2);
+	json_decref(j);
+	out_free(&o);
+
+	/* A campaign run's exit follows its verdict: flaky is 3. */
+	o = cli("report", "41", "--campaign", "--json", "-", "--server",
+	    srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_FLAKY);
+	ck_assert_ptr_nonnull(j = json_loads(o.out, 0, NULL));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "verdict")),
+	    "flaky");
+	ck_assert_ptr_null(json_object_get(j, "findings_list"));
+	json_decref(j);
+	out_free(&o);
+	o = cli("report", "41", "--campaign", "--server", srv.url, NULL);
+	ck_assert_int_eq(o.rc, CMD_FLAKY);
+	ck_has(o.out, "verdict: FLAKY\n");
+	out_free(&o);
+}
+END_TEST
+
+#define SUMMARY_JSON \
+	"{\"since\": \"2026-11-21T09:00:00Z\", \"until\": " \
+	"\"2026-11-22T09:00:00Z\", \"totals\": {\"outcomes\": 12, \"runs\": " \
+	"15, \"pass\": 9, \"fail\": 1, \"error\": 0, \"flaky\": 2, " \
+	"\"aborted\": 0, \"interrupted\": 0}, \"plans\": [{\"plan\": " \
+	"\"local-smoke\", \"outcomes\": 10, \"runs\": 13, \"pass\": 7, " \
+	"\"fail\": 1, \"error\": 0, \"flaky\": 2, \"aborted\": 0, " \
+	"\"interrupted\": 0, \"last_run\": 102, \"last_verdict\": \"pass\"}], " \
+	"\"finding_kinds\": [{\"kind\": \"corruption\", \"findings\": 4, " \
+	"\"outcomes\": 3, \"fail\": 1, \"error\": 0, \"flaky\": 2, " \
+	"\"pass\": 0}], \"campaign_runs\": [{\"id\": 41, \"campaign\": " \
+	"\"nightly\", \"trigger\": \"schedule\", \"status\": \"finished\", " \
+	"\"verdict\": \"flaky\", \"started\": \"2026-11-22T02:00:00Z\", " \
+	"\"counts\": {\"attempts\": 3}}]}"
+
+START_TEST(summary_query_and_tables)
+{
+	struct out	o;
+
+	srv_route("GET", "/api/v1/summary", 200, SUMMARY_JSON, NULL);
+	o = cli("summary", "--server", srv.url, "--since",
+	    "2026-11-21T10:00:00+01:00", "--until", "1 h", NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	ck_assert_str_eq(srv.recs[0].uri, "/api/v1/summary?since="
+	    "2026-11-21T10%3A00%3A00%2B01%3A00&until=1%20h");
+	ck_has(o.out, "since 2026-11-21T09:00:00Z  until 2026-11-22T09:00:00Z\n");
+	ck_has(o.out, "outcomes 12 (15 runs): 9 pass, 1 fail, 2 flaky\n");
+	ck_has(o.out, "PLAN         OUTCOMES  RUNS  PASS  FAIL  ERROR  FLAKY  "
+	    "ABORTED  INTERRUPTED  LAST RUN\n");
+	ck_has(o.out, "local-smoke        10    13     7     1      0      2  "
+	    "      0            0  102 pass\n");
+	ck_has(o.out, "FINDING KIND  FINDINGS  OUTCOMES  FAIL  ERROR  FLAKY  "
+	    "PASS\n");
+	ck_has(o.out, "corruption           4         3     1      0      2  "
+	    "   0\n");
+	ck_has(o.out, "41  nightly   schedule  flaky    2026-11-22T02:00:00Z  "
+	    "       3\n");
+	out_free(&o);
+
+	o = cli("summary", "--server", srv.url, "--json", NULL);
+	ck_assert_int_eq(o.rc, CMD_OK);
+	ck_assert_str_eq(srv.recs[1].uri, "/api/v1/summary");
+	ck_has(o.out, "\"local-smoke\"");
+	out_free(&o);
+
+	o = cli("summary", "--server", srv.url, "--since", "7d", NULL);
+	ck_assert_str_eq(srv.recs[2].uri, "/api/v1/summary?since=7d");
+	out_free(&o);
+}
+END_TEST
+
 /* The program itself, for options given before the command's name. */
 START_TEST(binary_global_options)
 {
@@ -1061,6 +1498,14 @@ main(void)
 	tcase_add_test(tc, non_json_error_body);
 	tcase_add_test(tc, slow_and_huge_replies);
 	tcase_add_test(tc, run_wait_interrupted);
+	tcase_add_test(tc, campaign_start_wait_flaky);
+	tcase_add_test(tc, campaign_start_refused);
+	tcase_add_test(tc, campaign_abort_name_or_id);
+	tcase_add_test(tc, campaign_show_name);
+	tcase_add_test(tc, campaigns_listing);
+	tcase_add_test(tc, rerun_wait_rates);
+	tcase_add_test(tc, report_junit_and_json);
+	tcase_add_test(tc, summary_query_and_tables);
 	tcase_add_test(tc, binary_global_options);
 	tcase_add_test(tc, formats);
 	suite_add_tcase(s, tc);

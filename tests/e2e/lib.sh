@@ -27,11 +27,15 @@ e2e_cleanup() {
 }
 trap e2e_cleanup EXIT
 
-# start_daemon [ARGS]: hotsoakd on 127.0.0.1, any free port, state in E2E_DIR.
+# start_daemon [ARGS]: hotsoakd on 127.0.0.1, any free port, state in
+# E2E_DIR. The shipped campaigns' schedules stay off (a test that runs at
+# 02:00 must not start the nightly soak) unless E2E_SCHEDULE=1.
 start_daemon() {
+	local sched=--no-schedule
+	[ "${E2E_SCHEDULE:-0}" = 1 ] && sched=
 	rm -f "$E2E_DIR/state/hotsoakd.url"
 	"$HOTSOAKD" --foreground --listen 127.0.0.1:0 --state-dir "$E2E_DIR/state" \
-	    --plans-dir "$E2E_DIR/plans" --agent "$AGENT" "$@" \
+	    --plans-dir "$E2E_DIR/plans" --agent "$AGENT" $sched "$@" \
 	    2>>"$E2E_DIR/hotsoakd.log" &
 	DAEMON_PID=$!
 	for _ in $(seq 100); do
