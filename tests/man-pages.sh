@@ -117,9 +117,11 @@ grep -o -- '--[a-z][a-z-]*' "$tmp/hotsoak.help" | sort -u >"$tmp/hotsoak.opts"
 expect_in "$tmp/hotsoak.opts" "$tmp/hotsoak.tags" "option of hotsoak --help" \
     hotsoak.1
 : >"$tmp/cmd.opts"
+limit=
+command -v timeout >/dev/null 2>&1 && limit="timeout 20"
 for cmd in $(cat "$tmp/hotsoak.cmds"); do
 	HOTSOAK_SERVER=http://127.0.0.1:9 HOTSOAK_TIMEOUT=2s \
-	    "$top_builddir/hotsoak" "$cmd" --help </dev/null 2>&1 |
+	    $limit "$top_builddir/hotsoak" "$cmd" --help </dev/null 2>&1 |
 	    grep -o -- '--[a-z][a-z-]*' >>"$tmp/cmd.opts"
 done
 sort -u "$tmp/cmd.opts" -o "$tmp/cmd.opts"

@@ -15,7 +15,7 @@ now=$(date +%s)
 due=$(( (now + 15 + 59) / 60 * 60 ))
 cron="$(date -d "@$due" +'%-M %-H') * * *"
 sed -i "s/^schedule: .*/schedule: \"$cron\"/" "$E2E_DIR/plans/quick.yaml"
-grep -q "^schedule: \"$cron\"" "$E2E_DIR/plans/quick.yaml"
+grep -qF "schedule: \"$cron\"" "$E2E_DIR/plans/quick.yaml"
 start_daemon
 
 # 1. The schedule: next_run is the minute asked for; it starts on time.
@@ -155,5 +155,26 @@ curl -s "$SERVER/metrics" >"$E2E_DIR/metrics.txt"
 check "/metrics counts failed runs" grep -q '^hotsoak_runs_total{verdict="fail"} [1-9]' "$E2E_DIR/metrics.txt"
 check "/metrics counts io_timeout findings" grep -q '^hotsoak_findings_total{kind="io_timeout"} [1-9]' "$E2E_DIR/metrics.txt"
 check "/metrics passes the strict checker" "$top_builddir/tests/promcheck" <"$E2E_DIR/metrics.txt"
+
+# 10. Stopping hotsoakd records a campaign run in flight as aborted; one
+# killed with it comes back interrupted; neither is lost.
+"$HOTSOAK" campaign start quick >/dev/null 2>&1
+st=$(curl -s "$SERVER/api/v1/campaigns/quick" | json .running)
+sleep 1
+stop_daemon
+start_daemon
+c=$(curl -s "$SERVER/api/v1/campaign-runs/$st")
+check "SIGTERM records the campaign run aborted" [ "$(echo "$c" | json .verdict)" = aborted ]
+check "saying why" grep -q "hotsoakd is stopping" <<<"$(echo "$c" | json .reason)"
+"$HOTSOAK" campaign start quick >/dev/null 2>&1
+kl=$(curl -s "$SERVER/api/v1/campaigns/quick" | json .running)
+sleep 1
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+start_daemon
+check "SIGKILL leaves it interrupted at the next start" \
+    [ "$(curl -s "$SERVER/api/v1/campaign-runs/$kl" | json .verdict)" = interrupted ]
+check "the earlier campaign runs are all still there" \
+    [ "$(curl -s "$SERVER/api/v1/campaign-runs?campaign=quick" | json '.campaign_runs | length')" = 5 ]
 
 e2e_done
