@@ -117,8 +117,9 @@ runs_start(struct api_req *r, struct api_res *res, struct plan_file *pf,
 
 	if (pf->kind != PLAN_FILE_PLAN) {
 		plan_file_free(pf);
-		api_error(res, 400, "not a plan", "%s is a campaign; campaigns "
-		    "are not runs: submit one of its plans", what);
+		api_error(res, 400, "not a plan", "%s is a campaign; a campaign "
+		    "of the plans folder starts with POST " API_PREFIX
+		    "/campaigns/NAME/start", what);
 		return;
 	}
 	if (runs_submit(api->runs, pf, text, &id, &cause) == -1) {
