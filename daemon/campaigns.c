@@ -241,6 +241,7 @@ campaigns_reload(struct campaigns *cs)
 	struct camp	*v, *old;
 	size_t		 n, i;
 	time_t		 now = campaigns_now(cs);
+	char		 when[STORE_TIME_MAX];
 
 	if (campaigns_read(cs, &v, &n) == -1) {
 		log_warnx("campaigns not reloaded: out of memory");
@@ -262,10 +263,18 @@ campaigns_reload(struct campaigns *cs)
 	qsort(v, n, sizeof *v, camp_cmp);
 	cs->v = v;
 	cs->n = n;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (v[i].pf == NULL)
 			log_warnx("campaign %s does not load: %s", v[i].file,
 			    json_string_value(json_array_get(v[i].errors, 0)));
+		else if (v[i].next != 0) {
+			store_time_format((uint64_t)v[i].next * NS_PER_S, when,
+			    sizeof when);
+			log_info("campaign %s: next run %s (schedule \"%s\", "
+			    "local time)", v[i].name, when,
+			    v[i].pf->campaign->schedule);
+		}
+	}
 	campaigns_arm(cs);
 }
 
