@@ -123,16 +123,27 @@ api_campaigns_start(struct api_req *r, struct api_res *res)
 void
 api_campaigns_abort(struct api_req *r, struct api_res *res)
 {
-	int64_t	id = 0;
+	json_t	*c;
+	char	*cause = NULL;
+	int64_t	 id = 0;
 
 	if (cr_none(r, res))
 		return;
-	if (campaigns_abort(r->api->campaigns, r->name, &id) != 0) {
-		api_error(res, 409, "not running", "campaign `%s` has no run in "
-		    "flight", r->name);
+	if (campaigns_abort(r->api->campaigns, r->name, &id) == 0) {
+		cr_reply(r, res, 202, id);
 		return;
 	}
-	cr_reply(r, res, 202, id);
+	/* Nothing in flight: a campaign that idles, or none of that name. */
+	if ((c = campaigns_get(r->api->campaigns, r->name, &cause)) != NULL)
+		api_error(res, 409, "not running", "campaign `%s` has no run in "
+		    "flight", r->name);
+	else if (cause != NULL)
+		api_error(res, 500, "internal error", "%s", cause);
+	else
+		api_error(res, 404, "not found", "no campaign named `%s` in the "
+		    "plans folder", r->name);
+	json_decref(c);
+	free(cause);
 }
 
 void

@@ -160,6 +160,9 @@ sum_read_findings(struct store *st, uint64_t since, uint64_t until,
 	int64_t		 id;
 	int		 k, rc;
 
+	/* An empty window: nothing to count, and no array to sort or search. */
+	if (s->n == 0)
+		return 0;
 	qsort(s->v, s->n, sizeof *s->v, sum_cmp_id);
 	if (store_prepare(st, &stmt, "SELECT f.run, f.kind, count(*) FROM "
 	    "findings f JOIN runs r ON r.id = f.run WHERE r.created_ns >= ?1 "

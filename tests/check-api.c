@@ -1,5 +1,6 @@
 /* check-api.c: the REST API on loopback with a real store and fake runs:
- * routes, errors, auth, body limits, the plans folder, the OpenAPI paths. */
+ * routes, errors, auth, body limits, the plans folder, campaigns, reruns,
+ * reports, the OpenAPI paths. */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -30,14 +31,33 @@
 #include "hotsoak/plan.h"
 #include "hotsoak/util.h"
 #include "api-int.h"
+#include "campaigns.h"
 #include "plans-dir.h"
+#include "reruns.h"
+#include "runner.h"
 #include "runs.h"
 #include "store.h"
 
 #define DEADLINE_MS	15000		/* one exchange with the server */
 #define MIB		(1024 * 1024)
+#define JOBS_MAX	64		/* runs of the held runner, a test */
+/* The clock campaigns see: 2026-11-21T10:00:00Z, a Saturday. */
+#define CAMPAIGN_NOW	((time_t)1795255200)
 
 static char	base[1024];		/* removed after the tests */
+
+/*
+ * A run that campaigns and reruns made through the held runner: in the
+ * store as running until the test ends it, or an abort does.
+ */
+struct job {
+	int64_t		 id;
+	bool		 live;		/* not finished in the store */
+	bool		 told;		/* its done callback was called */
+	void		(*done)(void *, int64_t, const char *);
+	void		*arg;
+	const char	*verdict;
+};
 
 /* One server: its folder, store, fake runs, plans folder and API. */
 struct fx {
@@ -47,6 +67,12 @@ struct fx {
 	struct store		*store;
 	struct runs		*runs;
 	struct plans_dir	*plans;
+	struct campaigns	*campaigns;
+	struct reruns		*reruns;
+	struct runner		 runner;
+	struct job		 jobs[JOBS_MAX];
+	size_t			 njobs;
+	struct event		*tell;		/* tells the runs aborted */
 	struct api		*api;
 	char			*bound;
 	uint16_t		 port;
@@ -58,6 +84,7 @@ struct fx_opts {
 	size_t		 body_max;
 	unsigned	 max_active;
 	bool		 no_plans;
+	bool		 campaigns;	/* and reruns, on the held runner */
 };
 
 /* One HTTP response as read off the wire. */
@@ -168,9 +195,155 @@ copy_plans(const char *dir)
 	}
 }
 
+/*
+ * The held runner: what the run set does for campaigns and reruns, but a
+ * run only ends when the test ends it (job_end) or it is aborted.
+ */
+static int
+held_submit(void *arg, struct plan_file *pf, const char *text,
+    const struct runs_submit_opts *o, int64_t *id, char **cause)
+{
+	struct store_run_new	 n;
+	struct job		*j;
+
+	ck_assert_uint_lt(fx.njobs, JOBS_MAX);
+	memset(&n, 0, sizeof n);
+	n.plan = pf->plan->name;
+	n.source = pf->plan->source != NULL ? pf->plan->source : "(request)";
+	n.plan_text = text;
+	n.seed = o->has_seed ? o->seed : pf->plan->seed;
+	n.backend = "local";
+	n.created_ns = clock_wall_ns();
+	n.campaign_run = o->campaign_run;
+	n.plan_index = o->plan_index;
+	n.repetition = o->repetition;
+	n.attempt = o->attempt;
+	n.rerun = o->rerun;
+	if (store_run_create(fx.store, &n, id, cause) == -1 ||
+	    store_run_started(fx.store, *id, clock_wall_ns(), cause) == -1) {
+		plan_file_free(pf);
+		return -1;
+	}
+	plan_file_free(pf);
+	j = &fx.jobs[fx.njobs++];
+	memset(j, 0, sizeof *j);
+	j->id = *id;
+	j->live = true;
+	j->done = o->done;
+	j->arg = o->arg;
+	return 0;
+}
+
+/* Finishes job j in the store, with a finding titled finding if not NULL. */
+static void
+job_record(struct job *j, const char *verdict, const char *finding)
+{
+	struct store_finding	 f;
+	char			*cause = NULL;
+
+	ck_assert(j->live);
+	if (finding != NULL) {
+		memset(&f, 0, sizeof f);
+		f.run = j->id;
+		f.kind = "io_timeout";
+		f.title = finding;
+		f.time_ns = clock_wall_ns();
+		f.source = "agent";
+		ck_assert_msg(store_finding_add(fx.store, &f, NULL, &cause) == 0,
+		    "finding: %s", cause);
+	}
+	ck_assert_msg(store_run_finish(fx.store, j->id, verdict, "held",
+	    clock_wall_ns(), NULL, NULL, &cause) == 0, "finish: %s", cause);
+	j->live = false;
+	j->verdict = verdict;
+}
+
+/* Ends job j now and tells its owner, as the run set does once recorded. */
+static void
+job_end(struct job *j, const char *verdict, const char *finding)
+{
+	job_record(j, verdict, finding);
+	j->told = true;
+	j->done(j->arg, j->id, verdict);
+}
+
+/* Aborted runs are told from the loop, never from inside the abort. */
+static void
+held_tell(evutil_socket_t fd, short what, void *arg)
+{
+	struct job	*j;
+	size_t		 i;
+
+	for (i = 0; i < fx.njobs; i++) {
+		j = &fx.jobs[i];
+		if (!j->live && !j->told) {
+			j->told = true;
+			j->done(j->arg, j->id, j->verdict);
+		}
+	}
+}
+
+static int
+held_abort(void *arg, int64_t id)
+{
+	struct timeval	 now = { 0, 0 };
+	size_t		 i;
+
+	for (i = 0; i < fx.njobs; i++)
+		if (fx.jobs[i].id == id && fx.jobs[i].live) {
+			job_record(&fx.jobs[i], "aborted", NULL);
+			evtimer_add(fx.tell, &now);
+			return 0;
+		}
+	return 1;
+}
+
+static time_t
+campaign_now(void *arg)
+{
+	return CAMPAIGN_NOW;
+}
+
+/* The first job still running, or NULL. */
+static struct job *
+job_live(void)
+{
+	size_t	i;
+
+	for (i = 0; i < fx.njobs; i++)
+		if (fx.jobs[i].live)
+			return &fx.jobs[i];
+	return NULL;
+}
+
+static unsigned
+jobs_live(void)
+{
+	unsigned	n = 0;
+	size_t		i;
+
+	for (i = 0; i < fx.njobs; i++)
+		n += fx.jobs[i].live;
+	return n;
+}
+
+/* Runs the loop until no campaign run or rerun is in flight. */
+static void
+settle(void)
+{
+	uint64_t	end = now_ms() + DEADLINE_MS;
+
+	while ((campaigns_active(fx.campaigns) > 0 ||
+	    reruns_active(fx.reruns) > 0) && now_ms() < end)
+		event_base_loop(fx.base, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(campaigns_active(fx.campaigns), 0);
+	ck_assert_uint_eq(reruns_active(fx.reruns), 0);
+}
+
 static void
 fx_start(const struct fx_opts *o)
 {
+	struct campaigns_config	 cc;
 	struct runs_config	 rc;
 	struct api_config	 ac;
 	char			*cause = NULL, *colon;
@@ -193,7 +366,27 @@ fx_start(const struct fx_opts *o)
 		fx.plans = plans_dir_open(fx.plans_dir, &cause);
 		ck_assert_msg(fx.plans != NULL, "plans_dir_open: %s", cause);
 	}
+	if (o != NULL && o->campaigns) {
+		/* Schedules in UTC, on a clock that stands still. */
+		setenv("TZ", "UTC", 1);
+		tzset();
+		fx.runner.submit = held_submit;
+		fx.runner.abort = held_abort;
+		ck_assert_ptr_nonnull(fx.tell = evtimer_new(fx.base, held_tell,
+		    NULL));
+		memset(&cc, 0, sizeof cc);
+		cc.runner = &fx.runner;
+		cc.now = campaign_now;
+		fx.campaigns = campaigns_new(fx.base, fx.store, fx.plans, &cc,
+		    &cause);
+		ck_assert_msg(fx.campaigns != NULL, "campaigns_new: %s", cause);
+		fx.reruns = reruns_new(fx.base, fx.store, &fx.runner,
+		    fx.plans_dir, &cause);
+		ck_assert_msg(fx.reruns != NULL, "reruns_new: %s", cause);
+	}
 	memset(&ac, 0, sizeof ac);
+	ac.campaigns = fx.campaigns;
+	ac.reruns = fx.reruns;
 	ac.token = o != NULL ? o->token : NULL;
 	ac.body_max = o != NULL ? o->body_max : 0;
 	ac.version = "9.9.9-test";
@@ -213,6 +406,12 @@ static void
 fx_stop(void)
 {
 	api_free(fx.api);
+	/* What the loop still owes them, before they go. */
+	if (fx.tell != NULL)
+		event_free(fx.tell);
+	event_base_loop(fx.base, EVLOOP_NONBLOCK);
+	campaigns_free(fx.campaigns);
+	reruns_free(fx.reruns);
 	runs_free(fx.runs);
 	plans_dir_free(fx.plans);
 	store_close(fx.store);
@@ -1397,6 +1596,709 @@ START_TEST(delete_in_flight_then_finished)
 }
 END_TEST
 
+/* campaigns, reruns and reports */
+
+#define TOKEN_HEADER	"Authorization: Bearer sekrit\r\n"
+
+static void
+post_rerun(struct resp *r, int64_t run, const char *body)
+{
+	char	path[128];
+
+	snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64 "/rerun", run);
+	http(r, "POST", path, "Content-Type: application/json\r\n", body,
+	    strlen(body));
+}
+
+/* A POST with no body, with the token when auth. */
+static void
+post_empty(struct resp *r, const char *path, bool auth)
+{
+	http(r, "POST", path, auth ? TOKEN_HEADER : NULL, "", 0);
+}
+
+static const json_t *
+jget(const json_t *j, const char *key)
+{
+	const json_t	*v = json_object_get(j, key);
+
+	ck_assert_msg(v != NULL, "no member `%s`", key);
+	return v;
+}
+
+/* The campaign named name in a campaign list reply. */
+static const json_t *
+campaign_of(const struct resp *r, const char *name)
+{
+	const json_t	*c;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(r->json, "campaigns"), i, c)
+		if (strcmp(jstr(c, "name"), name) == 0)
+			return c;
+	ck_abort_msg("no campaign %s in %s", name, r->body);
+	return NULL;
+}
+
+/* The ids of a campaign run list, as "3,2". */
+static const char *
+crun_ids(const struct resp *r)
+{
+	static char	 buf[256];
+	const json_t	*c;
+	size_t		 i, n = 0;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(r->json, "campaign_runs"), i, c) {
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%"
+		    JSON_INTEGER_FORMAT, i > 0 ? "," : "", jint(c, "id"));
+		ck_assert_uint_lt(n, sizeof buf);
+	}
+	return buf;
+}
+
+/* Ends every run campaigns and reruns make: the first fail, the rest pass. */
+static void
+drive_first_fails(void)
+{
+	uint64_t	 end = now_ms() + DEADLINE_MS;
+	struct job	*j;
+	bool		 failed = false;
+
+	while (campaigns_active(fx.campaigns) > 0 ||
+	    reruns_active(fx.reruns) > 0) {
+		ck_assert_msg(now_ms() < end, "campaign still runs");
+		if ((j = job_live()) == NULL) {
+			event_base_loop(fx.base, EVLOOP_NONBLOCK);
+			continue;
+		}
+		job_end(j, failed ? "pass" : "fail", failed ? NULL :
+		    "I/O timeout on sector 8");
+		failed = true;
+	}
+	settle();
+}
+
+START_TEST(campaigns_listed_and_located)
+{
+	struct fx_opts	 o = { .token = "sekrit", .campaigns = true };
+	struct resp	 r;
+	const json_t	*c, *e;
+	char		 path[PATH_MAX], want[PATH_MAX + 64], *cause = NULL;
+
+	fx_start(&o);
+	get(&r, API_PREFIX "/campaigns");
+	ck_status(&r, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "campaigns")),
+	    1);
+	c = campaign_of(&r, "nightly");
+	ck_assert(json_is_true(jget(c, "valid")));
+	ck_assert_uint_eq(json_array_size(jget(c, "errors")), 0);
+	snprintf(path, sizeof path, "%s/nightly.yaml", fx.plans_dir);
+	ck_assert_str_eq(jstr(c, "file"), path);
+	ck_assert_str_eq(jstr(c, "schedule"), "0 2 * * *");
+	ck_assert_str_eq(json_string_value(json_array_get(jget(c, "plans"), 1)),
+	    "local-soak.yaml");
+	ck_assert_int_eq(jint(c, "repeat"), 3);
+	ck_assert_int_eq(jint(c, "parallel"), 2);
+	ck_assert_int_eq(jint(c, "retries"), 1);
+	/* Its next 02:00 after the campaigns' clock, in UTC. */
+	ck_assert_str_eq(jstr(c, "next_run"), "2026-11-22T02:00:00.000Z");
+	ck_assert_int_eq(jint(c, "next_run_ns"), (json_int_t)(CAMPAIGN_NOW +
+	    16 * 3600) * 1000000000LL);
+	ck_assert(json_is_null(jget(c, "running")));
+	ck_assert(json_is_null(jget(c, "last_run")));
+	resp_free(&r);
+
+	/* A campaign whose schedule does not parse, seen after a reload. */
+	snprintf(path, sizeof path, "%s/weekly.yaml", fx.plans_dir);
+	spew(path, "version: 1\nkind: campaign\nname: weekly\nplans: "
+	    "[local-smoke.yaml]\nschedule: \"61 * * * *\"\n");
+	ck_assert_int_eq(plans_dir_reload(fx.plans, &cause), 0);
+	campaigns_reload(fx.campaigns);
+	get(&r, API_PREFIX "/campaigns");
+	ck_status(&r, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "campaigns")),
+	    2);
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(r.json,
+	    "campaigns"), 1), "name"), "weekly");
+	c = campaign_of(&r, "weekly");
+	ck_assert(json_is_false(jget(c, "valid")));
+	ck_assert(json_is_null(jget(c, "next_run")));
+	ck_assert(json_is_null(jget(c, "schedule")));
+	snprintf(want, sizeof want, "%s:5:12: error: ", path);
+	e = json_array_get(jget(c, "errors"), 0);
+	ck_assert_msg(json_is_string(e) && strncmp(json_string_value(e), want,
+	    strlen(want)) == 0, "errors: %s", r.body);
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaigns/weekly");
+	ck_status(&r, 200);
+	ck_assert(json_is_false(jget(r.json, "valid")));
+	resp_free(&r);
+
+	/* Starting it is refused with every error placed. */
+	post_empty(&r, API_PREFIX "/campaigns/weekly/start", true);
+	ck_error(&r, 400, "invalid plan");
+	e = json_array_get(json_object_get(r.json, "errors"), 0);
+	ck_assert_str_eq(jstr(e, "file"), path);
+	ck_assert_int_eq(jint(e, "line"), 5);
+	ck_assert_int_eq(jint(e, "column"), 12);
+	ck_assert_ptr_nonnull(strstr(jstr(e, "message"), "61"));
+	ck_assert_ptr_nonnull(strstr(jstr(r.json, "detail"), want));
+	resp_free(&r);
+
+	/* Names that are none, and names of nothing: JSON 404s. */
+	get(&r, API_PREFIX "/campaigns/nope");
+	ck_error(&r, 404, "not found");
+	ck_assert_ptr_nonnull(strstr(jstr(r.json, "detail"), "nope"));
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaigns/..%2F");
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaigns/a*b");
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaigns/.hidden");
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	memset(want, 'a', 65);
+	snprintf(path, sizeof path, API_PREFIX "/campaigns/%.65s", want);
+	get(&r, path);
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	snprintf(path, sizeof path, API_PREFIX "/campaigns/%.64s/start", want);
+	post_empty(&r, path, true);
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	post_empty(&r, API_PREFIX "/campaigns/nope/start", true);
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	post_empty(&r, API_PREFIX "/campaigns/nope/abort", true);
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+
+	/* Writes need the token; nothing starts without it. */
+	post_empty(&r, API_PREFIX "/campaigns/nightly/start", false);
+	ck_error(&r, 401, "unauthorized");
+	resp_free(&r);
+	http(&r, "POST", API_PREFIX "/campaigns/nightly/start",
+	    "Authorization: Bearer wrong\r\n", "", 0);
+	ck_error(&r, 401, "unauthorized");
+	resp_free(&r);
+	post_empty(&r, API_PREFIX "/campaigns/nightly/abort", false);
+	ck_error(&r, 401, "unauthorized");
+	resp_free(&r);
+	ck_assert_uint_eq(fx.njobs, 0);
+	get(&r, API_PREFIX "/campaign-runs");
+	ck_status(&r, 200);
+	ck_assert_str_eq(crun_ids(&r), "");
+	ck_assert(json_is_null(jget(r.json, "next")));
+	resp_free(&r);
+
+	http(&r, "GET", API_PREFIX "/campaigns/nightly/start", NULL, NULL, 0);
+	ck_error(&r, 405, "method not allowed");
+	ck_assert_str_eq(resp_header(&r, "Allow"), "POST");
+	resp_free(&r);
+	fx_stop();
+}
+END_TEST
+
+START_TEST(campaign_runs_start_abort_show)
+{
+	struct fx_opts	 o = { .token = "sekrit", .campaigns = true };
+	struct resp	 r;
+	const json_t	*p, *rep, *atts, *a, *flaky = NULL;
+	char		 path[PATH_MAX];
+	json_int_t	 run;
+	size_t		 i, j;
+
+	fx_start(&o);
+	post_empty(&r, API_PREFIX "/campaigns/nightly/start", true);
+	ck_status(&r, 201);
+	ck_assert_str_eq(resp_header(&r, "Location"),
+	    "/api/v1/campaign-runs/1");
+	ck_assert_int_eq(jint(r.json, "id"), 1);
+	ck_assert_str_eq(jstr(r.json, "campaign"), "nightly");
+	ck_assert_str_eq(jstr(r.json, "trigger"), "request");
+	ck_assert_str_eq(jstr(r.json, "status"), "running");
+	ck_assert(json_is_null(jget(r.json, "verdict")));
+	ck_assert(json_is_null(jget(r.json, "scheduled")));
+	/* Two at once of 2 plans x 3 repetitions. */
+	ck_assert_int_eq(jint(jget(r.json, "counts"), "running"), 2);
+	ck_assert_int_eq(jint(jget(r.json, "counts"), "pending"), 4);
+	ck_assert_int_eq(jint(jget(r.json, "counts"), "attempts"), 2);
+	ck_assert_uint_eq(json_array_size(jget(r.json, "plans")), 2);
+	resp_free(&r);
+	ck_assert_uint_eq(jobs_live(), 2);
+
+	/* Never two at once. */
+	post_empty(&r, API_PREFIX "/campaigns/nightly/start", true);
+	ck_error(&r, 409, "already running");
+	ck_assert_int_eq(jint(r.json, "campaign_run"), 1);
+	resp_free(&r);
+	ck_assert_uint_eq(fx.njobs, 2);
+	get(&r, API_PREFIX "/campaigns/nightly");
+	ck_status(&r, 200);
+	ck_assert_int_eq(jint(r.json, "running"), 1);
+	ck_assert_int_eq(jint(jget(r.json, "last_run"), "id"), 1);
+	ck_assert_int_eq(jint(json_array_get(jget(r.json, "runs"), 0), "id"),
+	    1);
+	ck_assert_str_eq(jstr(json_array_get(jget(r.json, "events"), 0),
+	    "kind"), "started");
+	resp_free(&r);
+
+	/* Each attempt is a run that says where it belongs. */
+	snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64,
+	    fx.jobs[0].id);
+	get(&r, path);
+	ck_status(&r, 200);
+	ck_assert_int_eq(jint(r.json, "campaign_run"), 1);
+	ck_assert_int_eq(jint(r.json, "plan_index"), 0);
+	ck_assert_int_eq(jint(r.json, "repetition"), 1);
+	ck_assert_int_eq(jint(r.json, "attempt"), 1);
+	ck_assert(json_is_null(jget(r.json, "rerun")));
+	resp_free(&r);
+
+	/* The first attempt fails, its retry and the rest pass: flaky. */
+	drive_first_fails();
+	get(&r, API_PREFIX "/campaign-runs/1");
+	ck_status(&r, 200);
+	ck_assert_str_eq(jstr(r.json, "status"), "finished");
+	ck_assert_str_eq(jstr(r.json, "verdict"), "flaky");
+	snprintf(path, sizeof path, "%s/nightly.yaml", fx.plans_dir);
+	ck_assert_str_eq(jstr(r.json, "source"), path);
+	ck_assert_int_eq(jint(r.json, "repeat"), 3);
+	ck_assert_int_eq(jint(r.json, "retries"), 1);
+	ck_assert_int_eq(jint(jget(r.json, "counts"), "flaky"), 1);
+	ck_assert_int_eq(jint(jget(r.json, "counts"), "pass"), 5);
+	ck_assert_int_eq(jint(jget(r.json, "counts"), "attempts"), 7);
+	ck_assert_int_eq(jint(jget(r.json, "counts"), "running"), 0);
+	json_array_foreach(jget(r.json, "plans"), i, p) {
+		ck_assert_int_eq(jint(p, "index"), (json_int_t)i);
+		ck_assert_str_eq(jstr(p, "plan"), i == 0 ? "local-smoke" :
+		    "local-soak");
+		ck_assert_uint_eq(json_array_size(jget(p, "repetitions")), 3);
+		json_array_foreach(jget(p, "repetitions"), j, rep) {
+			ck_assert_int_eq(jint(rep, "repetition"),
+			    (json_int_t)j + 1);
+			if (strcmp(jstr(rep, "verdict"), "flaky") == 0) {
+				ck_assert_ptr_null(flaky);
+				flaky = rep;
+				ck_assert_str_eq(jstr(p, "verdict"), "flaky");
+			} else
+				ck_assert_str_eq(jstr(rep, "verdict"), "pass");
+		}
+	}
+	ck_assert_ptr_nonnull(flaky);
+	atts = jget(flaky, "attempts");
+	ck_assert_uint_eq(json_array_size(atts), 2);
+	a = json_array_get(atts, 0);
+	ck_assert_int_eq(jint(a, "attempt"), 1);
+	ck_assert_str_eq(jstr(a, "verdict"), "fail");
+	ck_assert_int_eq(jint(jget(a, "findings"), "total"), 1);
+	ck_assert_int_eq(jint(jget(jget(a, "findings"), "by_kind"),
+	    "io_timeout"), 1);
+	run = jint(a, "run");
+	a = json_array_get(atts, 1);
+	ck_assert_int_eq(jint(a, "attempt"), 2);
+	ck_assert_str_eq(jstr(a, "verdict"), "pass");
+	ck_assert_int_ne(jint(a, "run"), run);
+	ck_assert_str_eq(jstr(json_array_get(jget(r.json, "events"), 0),
+	    "kind"), "finished");
+	resp_free(&r);
+
+	/* Its report: one testcase per attempt. */
+	get(&r, API_PREFIX "/campaign-runs/1/junit.xml");
+	ck_status(&r, 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"),
+	    "application/xml; charset=utf-8");
+	ck_assert_msg(strncmp(r.body, "<?xml", 5) == 0, "%s", r.body);
+	ck_assert_ptr_nonnull(strstr(r.body, "nightly/local-smoke"));
+	ck_assert_ptr_nonnull(strstr(r.body, "nightly/local-soak"));
+	ck_assert_ptr_nonnull(strstr(r.body, "tests=\"7\""));
+	ck_assert_ptr_nonnull(strstr(r.body, "I/O timeout on sector 8"));
+	resp_free(&r);
+	snprintf(path, sizeof path, API_PREFIX "/runs/%" JSON_INTEGER_FORMAT
+	    "/junit.xml", run);
+	get(&r, path);
+	ck_status(&r, 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"),
+	    "application/xml; charset=utf-8");
+	ck_assert_msg(strncmp(r.body, "<?xml", 5) == 0, "%s", r.body);
+	ck_assert_ptr_nonnull(strstr(r.body, "<failure"));
+	resp_free(&r);
+
+	/* The morning report counts repetitions, the retry inside one. */
+	get(&r, API_PREFIX "/summary");
+	ck_status(&r, 200);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "outcomes"), 6);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "runs"), 7);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "flaky"), 1);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "fail"), 0);
+	ck_assert_str_eq(crun_ids(&r), "1");
+	resp_free(&r);
+
+	/* A finished campaign run is no longer abortable. */
+	http(&r, "DELETE", API_PREFIX "/campaign-runs/1", TOKEN_HEADER, NULL,
+	    0);
+	ck_error(&r, 409, "not running");
+	resp_free(&r);
+	post_empty(&r, API_PREFIX "/campaigns/nightly/abort", true);
+	ck_error(&r, 409, "not running");
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaigns");
+	ck_assert_str_eq(jstr(jget(campaign_of(&r, "nightly"), "last_run"),
+	    "verdict"), "flaky");
+	ck_assert(json_is_null(jget(campaign_of(&r, "nightly"), "running")));
+	resp_free(&r);
+
+	/* Abort by name: 202 at once, the verdict once its runs are back. */
+	post_empty(&r, API_PREFIX "/campaigns/nightly/start", true);
+	ck_status(&r, 201);
+	ck_assert_str_eq(resp_header(&r, "Location"),
+	    "/api/v1/campaign-runs/2");
+	resp_free(&r);
+	post_empty(&r, API_PREFIX "/campaigns/nightly/abort", true);
+	ck_status(&r, 202);
+	ck_assert_int_eq(jint(r.json, "id"), 2);
+	ck_assert_str_eq(resp_header(&r, "Location"),
+	    "/api/v1/campaign-runs/2");
+	resp_free(&r);
+	settle();
+	post_empty(&r, API_PREFIX "/campaigns/nightly/abort", true);
+	ck_error(&r, 409, "not running");
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaign-runs/2");
+	ck_status(&r, 200);
+	ck_assert_str_eq(jstr(r.json, "verdict"), "aborted");
+	ck_assert_int_eq(jint(jget(r.json, "counts"), "aborted"), 6);
+	resp_free(&r);
+
+	/* Abort by id. */
+	post_empty(&r, API_PREFIX "/campaigns/nightly/start", true);
+	ck_status(&r, 201);
+	resp_free(&r);
+	http(&r, "DELETE", API_PREFIX "/campaign-runs/3", NULL, NULL, 0);
+	ck_error(&r, 401, "unauthorized");
+	resp_free(&r);
+	http(&r, "DELETE", API_PREFIX "/campaign-runs/3", TOKEN_HEADER, NULL,
+	    0);
+	ck_status(&r, 202);
+	ck_assert_int_eq(jint(r.json, "id"), 3);
+	resp_free(&r);
+	settle();
+	get(&r, API_PREFIX "/campaign-runs/3");
+	ck_assert_str_eq(jstr(r.json, "verdict"), "aborted");
+	resp_free(&r);
+	ck_assert_uint_eq(jobs_live(), 0);
+
+	/* Pages, newest first; briefs carry counts but no plans. */
+	get(&r, API_PREFIX "/campaign-runs?campaign=nightly&limit=2");
+	ck_status(&r, 200);
+	ck_assert_str_eq(crun_ids(&r), "3,2");
+	ck_assert_int_eq(jint(r.json, "next"), 2);
+	p = json_array_get(jget(r.json, "campaign_runs"), 0);
+	ck_assert_ptr_null(json_object_get(p, "plans"));
+	ck_assert_int_eq(jint(jget(p, "counts"), "aborted"), 6);
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaign-runs?before=2");
+	ck_assert_str_eq(crun_ids(&r), "1");
+	ck_assert(json_is_null(jget(r.json, "next")));
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaign-runs?campaign=weekly");
+	ck_status(&r, 200);
+	ck_assert_str_eq(crun_ids(&r), "");
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaign-runs?limit=0");
+	ck_error(&r, 400, "bad parameter");
+	ck_assert_str_eq(jstr(r.json, "parameter"), "limit");
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaign-runs?before=x");
+	ck_error(&r, 400, "bad parameter");
+	ck_assert_str_eq(jstr(r.json, "parameter"), "before");
+	resp_free(&r);
+
+	/* Unknown ids. */
+	get(&r, API_PREFIX "/campaign-runs/999");
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	http(&r, "DELETE", API_PREFIX "/campaign-runs/999", TOKEN_HEADER, NULL,
+	    0);
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaign-runs/999/junit.xml");
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaign-runs/0");
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	get(&r, API_PREFIX "/runs/999/junit.xml");
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	fx_stop();
+}
+END_TEST
+
+START_TEST(campaigns_without_plans_dir)
+{
+	struct fx_opts	 o = { .no_plans = true };
+	struct resp	 r;
+
+	fx_start(&o);
+	get(&r, API_PREFIX "/campaigns");
+	ck_status(&r, 200);
+	ck_assert_uint_eq(json_array_size(jget(r.json, "campaigns")), 0);
+	resp_free(&r);
+	get(&r, API_PREFIX "/campaigns/nightly");
+	ck_error(&r, 503, "unavailable");
+	resp_free(&r);
+	post_empty(&r, API_PREFIX "/campaigns/nightly/start", false);
+	ck_error(&r, 503, "unavailable");
+	resp_free(&r);
+	start_run("local-smoke.yaml");
+	post_rerun(&r, 1, "{\"times\": 1}");
+	ck_error(&r, 503, "unavailable");
+	resp_free(&r);
+	fx_stop();
+}
+END_TEST
+
+/* POST .../rerun with body; the reply is a 400 naming param (NULL: none). */
+static void
+rerun_refused(const char *body, const char *error, const char *param)
+{
+	struct resp	r;
+
+	post_rerun(&r, 1, body);
+	ck_error(&r, 400, error);
+	if (param != NULL)
+		ck_assert_msg(json_is_string(json_object_get(r.json,
+		    "parameter")) && strcmp(jstr(r.json, "parameter"), param) ==
+		    0, "%s: %s", body, r.body);
+	else
+		ck_assert_ptr_null(json_object_get(r.json, "parameter"));
+	resp_free(&r);
+}
+
+START_TEST(reruns_refused_and_measured)
+{
+	struct fx_opts		 o = { .campaigns = true };
+	struct store_finding	 f;
+	struct resp		 r;
+	const json_t		*x;
+	char			*cause = NULL, path[256];
+	json_int_t		 seed;
+
+	fx_start(&o);
+	/* Run 1 failed with a finding; how often does it come back? */
+	start_run("local-smoke.yaml");
+	memset(&f, 0, sizeof f);
+	f.run = 1;
+	f.kind = "io_timeout";
+	f.title = "I/O timeout on sector 8";
+	f.time_ns = clock_wall_ns();
+	f.source = "agent";
+	ck_assert_int_eq(store_finding_add(fx.store, &f, NULL, &cause), 0);
+	ck_assert_int_eq(store_run_finish(fx.store, 1, "fail", "found",
+	    clock_wall_ns(), NULL, NULL, &cause), 0);
+
+	rerun_refused("times=3", "bad request", NULL);
+	rerun_refused("", "bad request", NULL);
+	rerun_refused("[3]", "bad request", NULL);
+	rerun_refused("{\"times\": 0}", "bad parameter", "times");
+	rerun_refused("{\"times\": 101}", "bad parameter", "times");
+	rerun_refused("{\"times\": -1}", "bad parameter", "times");
+	rerun_refused("{\"times\": \"3\"}", "bad parameter", "times");
+	rerun_refused("{\"times\": 3.0}", "bad parameter", "times");
+	rerun_refused("{\"times\": null}", "bad parameter", "times");
+	rerun_refused("{\"bogus\": 1}", "bad parameter", "bogus");
+	rerun_refused("{\"times\": 2, \"bogus\": 1}", "bad parameter", "bogus");
+	rerun_refused("{}", "bad parameter", "times");
+	rerun_refused("{\"parallel\": 2}", "bad parameter", "times");
+	rerun_refused("{\"times\": 2, \"parallel\": 0}", "bad parameter",
+	    "parallel");
+	rerun_refused("{\"times\": 2, \"parallel\": 17}", "bad parameter",
+	    "parallel");
+	rerun_refused("{\"times\": 2, \"times\": 3}", "bad request", NULL);
+	ck_assert_uint_eq(fx.njobs, 0);
+
+	post_rerun(&r, 999, "{\"times\": 1}");
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	get(&r, API_PREFIX "/reruns/999");
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	get(&r, API_PREFIX "/reruns/x");
+	ck_error(&r, 404, "not found");
+	resp_free(&r);
+	ck_assert_uint_eq(fx.njobs, 0);
+
+	get(&r, API_PREFIX "/runs/1");
+	seed = jint(r.json, "seed");
+	resp_free(&r);
+	post_rerun(&r, 1, "{\"times\": 3, \"parallel\": 2}");
+	ck_status(&r, 201);
+	ck_assert_str_eq(resp_header(&r, "Location"), "/api/v1/reruns/1");
+	ck_assert_int_eq(jint(r.json, "id"), 1);
+	ck_assert_int_eq(jint(r.json, "run"), 1);
+	ck_assert_str_eq(jstr(r.json, "plan"), "local-smoke");
+	ck_assert_int_eq(jint(r.json, "seed"), seed);
+	ck_assert_int_eq(jint(r.json, "times"), 3);
+	ck_assert_int_eq(jint(r.json, "parallel"), 2);
+	ck_assert_str_eq(jstr(r.json, "status"), "running");
+	ck_assert_uint_eq(json_array_size(jget(r.json, "runs")), 2);
+	ck_assert_int_eq(jint(r.json, "completed"), 0);
+	x = json_array_get(jget(r.json, "reproduction"), 0);
+	ck_assert_str_eq(jstr(x, "title"), "I/O timeout on sector 8");
+	ck_assert(json_is_null(jget(x, "rate")));
+	resp_free(&r);
+	ck_assert_uint_eq(jobs_live(), 2);
+
+	/* Its runs run the same seed and say whose they are. */
+	snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64,
+	    fx.jobs[1].id);
+	get(&r, path);
+	ck_assert_int_eq(jint(r.json, "rerun"), 1);
+	ck_assert_int_eq(jint(r.json, "attempt"), 2);
+	ck_assert_int_eq(jint(r.json, "seed"), seed);
+	ck_assert(json_is_null(jget(r.json, "campaign_run")));
+	resp_free(&r);
+
+	/* Two of three find it again, one finds something new. */
+	job_end(&fx.jobs[0], "fail", "I/O timeout on sector 8");
+	job_end(&fx.jobs[1], "pass", NULL);
+	ck_assert_uint_eq(jobs_live(), 1);
+	job_end(job_live(), "fail", "I/O timeout on sector 8");
+	settle();
+	get(&r, API_PREFIX "/reruns/1");
+	ck_status(&r, 200);
+	ck_assert_str_eq(jstr(r.json, "status"), "finished");
+	ck_assert_int_eq(jint(r.json, "completed"), 3);
+	ck_assert_int_eq(jint(jget(r.json, "verdicts"), "fail"), 2);
+	ck_assert_int_eq(jint(jget(r.json, "verdicts"), "pass"), 1);
+	x = json_array_get(jget(r.json, "reproduction"), 0);
+	ck_assert_int_eq(jint(x, "seen"), 2);
+	ck_assert_int_eq(jint(x, "of"), 3);
+	ck_assert(json_real_value(jget(x, "rate")) > 0.66 &&
+	    json_real_value(jget(x, "rate")) < 0.67);
+	ck_assert_uint_eq(json_array_size(jget(r.json, "new_findings")), 0);
+	resp_free(&r);
+	fx_stop();
+}
+END_TEST
+
+/* GET /api/v1/summary?query is a 400 naming param. */
+static void
+summary_refused(const char *query, const char *param)
+{
+	struct resp	r;
+	char		path[256];
+
+	snprintf(path, sizeof path, API_PREFIX "/summary?%s", query);
+	get(&r, path);
+	ck_error(&r, 400, "bad parameter");
+	ck_assert_msg(strcmp(jstr(r.json, "parameter"), param) == 0, "%s: %s",
+	    query, r.body);
+	resp_free(&r);
+}
+
+START_TEST(summary_windows)
+{
+	struct store_finding	 f;
+	struct resp		 r;
+	const json_t		*p, *k;
+	char			*cause = NULL, path[256];
+	size_t			 i;
+	bool			 seen = false;
+
+	fx_start(NULL);
+	summary_refused("since=yesterday", "since");
+	summary_refused("since=", "since");
+	summary_refused("until=tomorrow", "until");
+	summary_refused("since=1h&until=2h", "until");
+	summary_refused("since=2200-01-01T00:00:00Z", "until");
+	summary_refused("since=2999-01-01T00:00:00Z", "since");
+	summary_refused("until=1", "until");
+	summary_refused("since=1795255200&until=2026-11-21T10:00:00Z", "until");
+	summary_refused("since=7d&since=1d", "since");
+	summary_refused("bogus=1", "bogus");
+
+	/* Local-smoke passes, then fails with a finding; local-soak runs on. */
+	start_run("local-smoke.yaml");
+	start_run("local-smoke.yaml");
+	start_run("local-soak.yaml");
+	ck_assert_int_eq(store_run_finish(fx.store, 1, "pass", "ok",
+	    clock_wall_ns(), NULL, NULL, &cause), 0);
+	memset(&f, 0, sizeof f);
+	f.run = 2;
+	f.kind = "corruption";
+	f.title = "stale block at 4096";
+	f.time_ns = clock_wall_ns();
+	f.source = "agent";
+	ck_assert_int_eq(store_finding_add(fx.store, &f, NULL, &cause), 0);
+	ck_assert_int_eq(store_run_finish(fx.store, 2, "fail", "found",
+	    clock_wall_ns(), NULL, NULL, &cause), 0);
+
+	get(&r, API_PREFIX "/summary");
+	ck_status(&r, 200);
+	ck_assert_int_eq(jint(r.json, "until_ns") - jint(r.json, "since_ns"),
+	    24LL * 3600 * 1000000000LL);
+	ck_assert_uint_eq(strlen(jstr(r.json, "since")), 24);
+	ck_assert_uint_eq(strlen(jstr(r.json, "until")), 24);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "outcomes"), 2);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "runs"), 2);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "pass"), 1);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "fail"), 1);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "flaky"), 0);
+	/* The run still going is not counted. */
+	ck_assert_uint_eq(json_array_size(jget(r.json, "plans")), 1);
+	p = json_array_get(jget(r.json, "plans"), 0);
+	ck_assert_str_eq(jstr(p, "plan"), "local-smoke");
+	ck_assert_int_eq(jint(p, "outcomes"), 2);
+	ck_assert_int_eq(jint(p, "last_run"), 2);
+	ck_assert_str_eq(jstr(p, "last_verdict"), "fail");
+	json_array_foreach(jget(r.json, "finding_kinds"), i, k) {
+		if (strcmp(jstr(k, "kind"), "corruption") != 0) {
+			ck_assert_int_eq(jint(k, "findings"), 0);
+			continue;
+		}
+		seen = true;
+		ck_assert_int_eq(jint(k, "findings"), 1);
+		ck_assert_int_eq(jint(k, "outcomes"), 1);
+		ck_assert_int_eq(jint(k, "fail"), 1);
+	}
+	ck_assert(seen);
+	ck_assert_uint_eq(json_array_size(jget(r.json, "campaign_runs")), 0);
+	resp_free(&r);
+
+	/* The other spellings of a time. */
+	get(&r, API_PREFIX "/summary?since=1h30m");
+	ck_status(&r, 200);
+	ck_assert_int_eq(jint(r.json, "until_ns") - jint(r.json, "since_ns"),
+	    5400LL * 1000000000LL);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "outcomes"), 2);
+	resp_free(&r);
+	get(&r, API_PREFIX "/summary?since=0");
+	ck_status(&r, 200);
+	ck_assert_str_eq(jstr(r.json, "since"), "1970-01-01T00:00:00.000Z");
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "outcomes"), 2);
+	resp_free(&r);
+	/* A window that ended before the runs began. */
+	snprintf(path, sizeof path, API_PREFIX "/summary?since=2h&until=%"
+	    PRIu64, (uint64_t)(clock_wall_ns() / 1000000000ULL - 3600));
+	get(&r, path);
+	ck_status(&r, 200);
+	ck_assert_int_eq(jint(jget(r.json, "totals"), "outcomes"), 0);
+	ck_assert_uint_eq(json_array_size(jget(r.json, "plans")), 0);
+	resp_free(&r);
+	get(&r, API_PREFIX "/summary?since=2000-01-01T00:00:00Z&until=1h");
+	ck_status(&r, 200);
+	ck_assert_str_eq(jstr(r.json, "since"), "2000-01-01T00:00:00.000Z");
+	resp_free(&r);
+	fx_stop();
+}
+END_TEST
+
 /* health and plans */
 
 START_TEST(healthz)
@@ -2353,6 +3255,11 @@ main(void)
 	tcase_add_test(tc, listen_addresses);
 	tcase_add_test(tc, plans_dir_resolve_names);
 	tcase_add_test(tc, plans_dir_reloads);
+	tcase_add_test(tc, campaigns_listed_and_located);
+	tcase_add_test(tc, campaign_runs_start_abort_show);
+	tcase_add_test(tc, campaigns_without_plans_dir);
+	tcase_add_test(tc, reruns_refused_and_measured);
+	tcase_add_test(tc, summary_windows);
 	tcase_add_test(tc, openapi_matches_routes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
