@@ -150,27 +150,13 @@ void
 api_cruns_list(struct api_req *r, struct api_res *res)
 {
 	struct store_crun_filter f;
-	const char		*v;
 	char			*cause = NULL;
-	uint64_t		 n;
 	json_t			*list;
 
 	memset(&f, 0, sizeof f);
 	f.campaign = api_param(r, "campaign");
-	if ((v = api_param(r, "limit")) != NULL) {
-		if (api_parse_uint(v, 1, STORE_PAGE_MAX, &n) == -1) {
-			api_param_error(res, "limit", "`limit` is a whole number "
-			    "from 1 to %d, not `%.64s`", STORE_PAGE_MAX, v);
-			return;
-		}
-		f.limit = (unsigned)n;
-	}
-	if ((v = api_param(r, "before")) != NULL &&
-	    api_parse_id(v, strlen(v), &f.before) == -1) {
-		api_param_error(res, "before", "`before` is a campaign run id (a "
-		    "whole number from 1), not `%.64s`", v);
+	if (api_page_params(r, res, &f.limit, &f.before, "campaign run") == -1)
 		return;
-	}
 	if ((list = store_campaign_runs_list(r->api->store, &f, &cause)) ==
 	    NULL) {
 		api_error(res, 500, "internal error", "the run store: %s",
@@ -187,14 +173,8 @@ api_cruns_get(struct api_req *r, struct api_res *res)
 	json_t	*j;
 	char	*cause = NULL;
 
-	if ((j = store_campaign_run_get(r->api->store, r->id, &cause)) != NULL)
-		api_ok(res, 200, j);
-	else if (cause != NULL)
-		api_error(res, 500, "internal error", "the run store: %s", cause);
-	else
-		api_error(res, 404, "not found", "no campaign run %" PRId64,
-		    r->id);
-	free(cause);
+	j = store_campaign_run_get(r->api->store, r->id, &cause);
+	api_found(r, res, j, cause, "campaign run");
 }
 
 void

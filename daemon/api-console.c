@@ -144,12 +144,7 @@ api_runs_console(struct api_req *r, struct api_res *res)
 		return;
 	}
 	if ((run = store_run_get(r->api->store, r->id, &cause)) == NULL) {
-		if (cause != NULL)
-			api_error(res, 500, "internal error", "the run store: %s",
-			    cause);
-		else
-			api_error(res, 404, "not found", "no run %" PRId64, r->id);
-		free(cause);
+		api_missing(r, res, cause, "run");
 		return;
 	}
 	if (r->api->state_dir == NULL) {

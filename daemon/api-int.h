@@ -193,6 +193,22 @@ int	api_query_parse(struct api_req *, const char *query,
  * not led by . _ -, copied NUL-terminated into buf (len > 64).
  */
 int	api_parse_name(const char *s, size_t len, char *buf, size_t buflen);
+/*
+ * The store found nothing for r->id: a 500 naming cause when it failed,
+ * else a 404 "no WHAT ID". Frees cause.
+ */
+void	api_missing(struct api_req *, struct api_res *, char *cause,
+	    const char *what);
+/* A store answer for r->id: 200 with j (stolen), else as api_missing. */
+void	api_found(struct api_req *, struct api_res *, json_t *j, char *cause,
+	    const char *what);
+/*
+ * The paging parameters `limit` (1 to STORE_PAGE_MAX) and `before` (an id
+ * of what is listed, `what`) into *limit and *before, left alone when
+ * absent. -1 with a 400 in res.
+ */
+int	api_page_params(struct api_req *, struct api_res *, unsigned *limit,
+	    int64_t *before, const char *what);
 /* A run id: a positive decimal without sign or leading zeros. */
 int	api_parse_id(const char *s, size_t len, int64_t *id);
 /* A decimal from min to max without sign or leading zeros. */

@@ -68,12 +68,7 @@ api_runs_junit(struct api_req *r, struct api_res *res)
 	char	*cause = NULL, *xml;
 
 	if ((run = store_run_get(r->api->store, r->id, &cause)) == NULL) {
-		if (cause != NULL)
-			api_error(res, 500, "internal error", "the run store: %s",
-			    cause);
-		else
-			api_error(res, 404, "not found", "no run %" PRId64, r->id);
-		free(cause);
+		api_missing(r, res, cause, "run");
 		return;
 	}
 	if ((findings = junit_findings(r->api->store, r->id, &cause)) == NULL) {
@@ -97,13 +92,7 @@ api_cruns_junit(struct api_req *r, struct api_res *res)
 
 	if ((crun = store_campaign_run_get(r->api->store, r->id, &cause)) ==
 	    NULL) {
-		if (cause != NULL)
-			api_error(res, 500, "internal error", "the run store: %s",
-			    cause);
-		else
-			api_error(res, 404, "not found", "no campaign run %" PRId64,
-			    r->id);
-		free(cause);
+		api_missing(r, res, cause, "campaign run");
 		return;
 	}
 	by_run = json_object();

@@ -120,11 +120,6 @@ api_reruns_get(struct api_req *r, struct api_res *res)
 	json_t	*j;
 	char	*cause = NULL;
 
-	if ((j = store_rerun_get(r->api->store, r->id, &cause)) != NULL)
-		api_ok(res, 200, j);
-	else if (cause != NULL)
-		api_error(res, 500, "internal error", "the run store: %s", cause);
-	else
-		api_error(res, 404, "not found", "no rerun %" PRId64, r->id);
-	free(cause);
+	j = store_rerun_get(r->api->store, r->id, &cause);
+	api_found(r, res, j, cause, "rerun");
 }

@@ -294,7 +294,6 @@ api_runs_list(struct api_req *r, struct api_res *res)
 	const char			*v;
 	json_t				*list;
 	char				*cause = NULL;
-	uint64_t			 n;
 
 	memset(&f, 0, sizeof f);
 	if ((v = api_param(r, "status")) != NULL) {
@@ -328,20 +327,8 @@ api_runs_list(struct api_req *r, struct api_res *res)
 		    "(2026-11-21T10:00:00Z) or unix seconds, not `%.64s`", v);
 		return;
 	}
-	if ((v = api_param(r, "limit")) != NULL) {
-		if (api_parse_uint(v, 1, STORE_PAGE_MAX, &n) == -1) {
-			api_param_error(res, "limit", "`limit` is a whole number "
-			    "from 1 to %d, not `%.64s`", STORE_PAGE_MAX, v);
-			return;
-		}
-		f.limit = (unsigned)n;
-	}
-	if ((v = api_param(r, "before")) != NULL &&
-	    api_parse_id(v, strlen(v), &f.before) == -1) {
-		api_param_error(res, "before", "`before` is a run id (a whole "
-		    "number from 1), not `%.64s`", v);
+	if (api_page_params(r, res, &f.limit, &f.before, "run") == -1)
 		return;
-	}
 	if ((list = store_runs_list(r->api->store, &f, &cause)) == NULL) {
 		api_error(res, 500, "internal error", "the run store: %s",
 		    cause != NULL ? cause : "out of memory");
@@ -355,13 +342,7 @@ api_runs_list(struct api_req *r, struct api_res *res)
 static void
 runs_found(struct api_req *r, struct api_res *res, json_t *j, char *cause)
 {
-	if (j != NULL)
-		api_ok(res, 200, j);
-	else if (cause != NULL)
-		api_error(res, 500, "internal error", "the run store: %s", cause);
-	else
-		api_error(res, 404, "not found", "no run %" PRId64, r->id);
-	free(cause);
+	api_found(r, res, j, cause, "run");
 }
 
 void

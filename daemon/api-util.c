@@ -15,6 +15,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "api-int.h"
+#include "store.h"
 
 #define API_DETAIL_MAX	1024	/* bytes of an error's detail */
 
@@ -234,6 +235,53 @@ api_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	if (v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+void
+api_missing(struct api_req *r, struct api_res *res, char *cause,
+    const char *what)
+{
+	if (cause != NULL)
+		api_error(res, 500, "internal error", "the run store: %s", cause);
+	else
+		api_error(res, 404, "not found", "no %s %" PRId64, what, r->id);
+	free(cause);
+}
+
+void
+api_found(struct api_req *r, struct api_res *res, json_t *j, char *cause,
+    const char *what)
+{
+	if (j == NULL) {
+		api_missing(r, res, cause, what);
+		return;
+	}
+	free(cause);
+	api_ok(res, 200, j);
+}
+
+int
+api_page_params(struct api_req *r, struct api_res *res, unsigned *limit,
+    int64_t *before, const char *what)
+{
+	const char	*v;
+	uint64_t	 n;
+
+	if ((v = api_param(r, "limit")) != NULL) {
+		if (api_parse_uint(v, 1, STORE_PAGE_MAX, &n) == -1) {
+			api_param_error(res, "limit", "`limit` is a whole number "
+			    "from 1 to %d, not `%.64s`", STORE_PAGE_MAX, v);
+			return -1;
+		}
+		*limit = (unsigned)n;
+	}
+	if ((v = api_param(r, "before")) != NULL &&
+	    api_parse_id(v, strlen(v), before) == -1) {
+		api_param_error(res, "before", "`before` is a %s id (a whole "
+		    "number from 1), not `%.64s`", what, v);
+		return -1;
+	}
 	return 0;
 }
 

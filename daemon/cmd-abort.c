@@ -15,20 +15,16 @@
 static int
 abort_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLIENT_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct client_opts	 o;
+	struct client_flags	 f;
 	struct client		 c;
 	struct client_reply	 r;
 	char			*path;
-	int			 ch, rc;
+	int			 rc;
 
-	memset(&o, 0, sizeof o);
-	optind = 0;
-	if ((ch = client_getopt(&o, argc, argv, "h", longopts)) != -1)
-		return client_usage(ch == 'h' ? stdout : stderr, ABORT_USAGE);
+	if (client_getopt_flags(&o, &f, argc, argv, "h", NULL, ABORT_USAGE,
+	    &rc) != 0)
+		return rc;
 	if (argc - optind != 1)
 		return client_usage(stderr, ABORT_USAGE);
 	if (client_open_run(&c, &o, argv[optind], &path) != CMD_OK)

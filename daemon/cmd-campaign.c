@@ -2,7 +2,6 @@
  * and follows it, shows a campaign or one of its runs, and stops one. */
 #include "config.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,17 +19,6 @@ static const char *const campaign_counts[] = {
 	"pass", "fail", "error", "flaky", "aborted", "interrupted", "running",
 	"pending", NULL
 };
-
-static const char *
-campaign_upper(const char *s, char *buf, size_t len)
-{
-	size_t	i;
-
-	client_clean(s, buf, len);
-	for (i = 0; buf[i] != '\0'; i++)
-		buf[i] = (char)toupper((unsigned char)buf[i]);
-	return buf;
-}
 
 /* "1 pass, 1 flaky, 2 pending" from COUNTS; "" when all are zero. */
 static void
@@ -148,7 +136,7 @@ campaign_print_plans(const json_t *plans)
 }
 
 void
-campaign_print_run(const json_t *crun)
+campaign_print_run(struct client *c, const json_t *crun)
 {
 	const json_t	*plans;
 	const char	*name, *trigger, *verdict, *status, *reason, *when;
@@ -156,10 +144,9 @@ campaign_print_run(const json_t *crun)
 	uint64_t	 v;
 	int		 any = 0;
 
-	if (client_id(crun, "id", id, sizeof id) != 0)
-		snprintf(id, sizeof id, "?");
 	name = client_str(crun, "campaign");
-	printf("campaign run %s: %s", id, name != NULL ? name : "?");
+	printf("campaign run %s: %s", client_id_text(crun, "id", id, sizeof id,
+	    "?"), name != NULL ? name : "?");
 	if ((trigger = client_str(crun, "trigger")) != NULL)
 		printf("  trigger %s", trigger);
 	if (client_uint(crun, "repeat", &v) == 0)
@@ -172,15 +159,14 @@ campaign_print_run(const json_t *crun)
 	status = client_str(crun, "status");
 	reason = client_str(crun, "reason");
 	if (verdict != NULL)
-		printf("verdict: %s", campaign_upper(verdict, buf, sizeof buf));
+		printf("verdict: %s", client_upper(verdict, buf, sizeof buf));
 	else
 		printf("status: %s", status != NULL ? status : "unknown");
 	if (reason != NULL && *reason != '\0')
 		printf("  %s", reason);
 	printf("\n");
 
-	if ((when = client_str(crun, "started")) != NULL ||
-	    (when = client_str(crun, "created")) != NULL) {
+	if ((when = client_str_either(crun, "started", "created")) != NULL) {
 		printf("started %s", when);
 		any = 1;
 	}
@@ -265,44 +251,36 @@ struct campaign_sub {
 #define START_USAGE	"campaign start [--wait] [--json] [--interval DUR] " \
 			CLIENT_USAGE " NAME"
 
+static const struct wait_follow campaign_follow = {
+	.collection = CLIENT_API "/campaign-runs",
+	.noun = "campaign run",
+	.stop = "stop it with: hotsoak campaign abort ",
+	.stop_id = 1,
+	.progress = campaign_progress,
+	.print = campaign_print_run,
+	.status = campaign_run_status,
+};
+
 static int
 campaign_start(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "wait", no_argument, NULL, 'w' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "interval", required_argument, NULL, 'i' },
+		CLIENT_LONGOPTS_WAIT,
+		CLIENT_LONGOPT_JSON,
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_opts	 o;
+	struct client_flags	 f;
 	struct client		 c;
 	struct client_reply	 r;
 	const char		*name;
 	char			*path = NULL, id[32], other[32];
-	uint64_t		 interval = WAIT_INTERVAL_MS;
-	int			 ch, wait = 0, json = 0, rc;
+	int			 rc;
 
-	memset(&o, 0, sizeof o);
-	optind = 0;
-	while ((ch = client_getopt(&o, argc, argv, "wji:h", longopts)) != -1) {
-		switch (ch) {
-		case 'w':
-			wait = 1;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'i':
-			if (wait_interval(optarg, &interval) != CMD_OK)
-				return CMD_ERROR;
-			break;
-		case 'h':
-			return client_usage(stdout, START_USAGE);
-		default:
-			return client_usage(stderr, START_USAGE);
-		}
-	}
+	if (client_getopt_flags(&o, &f, argc, argv, "wji:h", longopts,
+	    START_USAGE, &rc) != 0)
+		return rc;
 	if (argc - optind != 1 || *argv[optind] == '\0')
 		return client_usage(stderr, START_USAGE);
 	name = argv[optind];
@@ -335,43 +313,10 @@ campaign_start(int argc, char **argv)
 		rc = CMD_ERROR;
 		goto out;
 	}
-	if (json && !wait)
-		client_print_json(r.json);
-	else {
-		/* With --json only the final object goes to stdout. */
-		fprintf(json ? stderr : stdout, "campaign run %s: %s started, "
-		    "%s" CLIENT_API "/campaign-runs/%s\n", id, name, c.server,
-		    id);
-		fflush(stdout);
-	}
-	if (!wait)
-		goto out;
-
-	free(path);
-	if (asprintf(&path, CLIENT_API "/campaign-runs/%s", id) == -1) {
-		path = NULL;
-		rc = CMD_ERROR;
-		goto out;
-	}
-	client_reply_clear(&r);
-	switch (wait_finished(&c, path, interval, json ? NULL :
-	    campaign_progress, &r)) {
-	case WAIT_FINISHED:
-		if (json)
-			client_print_json(r.json);
-		else
-			campaign_print_run(r.json);
-		rc = campaign_run_status(r.json);
-		break;
-	case WAIT_INTERRUPTED:
-		fprintf(stderr, "hotsoak: stopped waiting; campaign run %s goes "
-		    "on (stop it with: hotsoak campaign abort %s)\n", id, id);
-		rc = CMD_ERROR;
-		break;
-	case WAIT_FAILED:
-		rc = CMD_ERROR;
-		break;
-	}
+	client_started(&f, r.json, "campaign run %s: %s started, %s"
+	    CLIENT_API "/campaign-runs/%s\n", id, name, c.server, id);
+	if (f.wait)
+		rc = wait_follow(&c, &campaign_follow, id, &f);
 out:
 	client_reply_clear(&r);
 	client_clear(&c);
@@ -428,7 +373,6 @@ campaign_print_recent(const json_t *runs)
 {
 	struct table	*t;
 	const json_t	*b;
-	const char	*s;
 	char		 buf[CAMPAIGN_LINE];
 	uint64_t	 v;
 	size_t		 i;
@@ -438,18 +382,13 @@ campaign_print_recent(const json_t *runs)
 		return;
 	json_array_foreach(runs, i, b) {
 		table_row(t);
-		if (client_id(b, "id", buf, sizeof buf) != 0)
-			snprintf(buf, sizeof buf, "?");
-		table_cell(t, RECENT_ID, "%s", buf);
-		s = client_str(b, "trigger");
-		table_cell(t, RECENT_TRIGGER, "%s", s != NULL ? s : "-");
-		s = client_str(b, "status");
-		table_cell(t, RECENT_STATUS, "%s", s != NULL ? s : "?");
-		s = client_str(b, "verdict");
-		table_cell(t, RECENT_VERDICT, "%s", s != NULL ? s : "-");
-		if ((s = client_str(b, "started")) == NULL)
-			s = client_str(b, "created");
-		table_cell(t, RECENT_STARTED, "%s", s != NULL ? s : "-");
+		table_cell_str(t, RECENT_ID, client_id_text(b, "id", buf,
+		    sizeof buf, NULL), "?");
+		table_cell_str(t, RECENT_TRIGGER, client_str(b, "trigger"), "-");
+		table_cell_str(t, RECENT_STATUS, client_str(b, "status"), "?");
+		table_cell_str(t, RECENT_VERDICT, client_str(b, "verdict"), "-");
+		table_cell_str(t, RECENT_STARTED, client_str_either(b,
+		    "started", "created"), "-");
 		if (client_uint(b, "elapsed_ms", &v) == 0) {
 			client_fmt_ms(v, buf, sizeof buf);
 			table_cell(t, RECENT_ELAPSED, "%s", buf);
@@ -481,7 +420,6 @@ campaign_print_events(const json_t *events)
 {
 	struct table	*t;
 	const json_t	*e;
-	const char	*s;
 	char		 buf[CAMPAIGN_LINE];
 	size_t		 i;
 
@@ -489,15 +427,11 @@ campaign_print_events(const json_t *events)
 		return;
 	json_array_foreach(events, i, e) {
 		table_row(t);
-		s = client_str(e, "time");
-		table_cell(t, EVENT_TIME, "%s", s != NULL ? s : "-");
-		s = client_str(e, "kind");
-		table_cell(t, EVENT_KIND, "%s", s != NULL ? s : "?");
-		if (client_id(e, "campaign_run", buf, sizeof buf) != 0)
-			snprintf(buf, sizeof buf, "-");
-		table_cell(t, EVENT_RUN, "%s", buf);
-		s = client_str(e, "detail");
-		table_cell(t, EVENT_DETAIL, "%s", s != NULL ? s : "");
+		table_cell_str(t, EVENT_TIME, client_str(e, "time"), "-");
+		table_cell_str(t, EVENT_KIND, client_str(e, "kind"), "?");
+		table_cell_str(t, EVENT_RUN, client_id_text(e, "campaign_run",
+		    buf, sizeof buf, NULL), "-");
+		table_cell_str(t, EVENT_DETAIL, client_str(e, "detail"), "");
 	}
 	table_print(t);
 	table_free(t);
@@ -575,30 +509,21 @@ static int
 campaign_show(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		CLIENT_LONGOPT_JSON,
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_opts	 o;
+	struct client_flags	 f;
 	struct client		 c;
 	struct client_reply	 r;
 	const char		*arg;
 	char			*path = NULL;
-	int			 ch, json = 0, byid, rc;
+	int			 byid, rc;
 
-	memset(&o, 0, sizeof o);
-	optind = 0;
-	while ((ch = client_getopt(&o, argc, argv, "jh", longopts)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			return client_usage(stdout, SHOW_USAGE);
-		default:
-			return client_usage(stderr, SHOW_USAGE);
-		}
-	}
+	if (client_getopt_flags(&o, &f, argc, argv, "jh", longopts, SHOW_USAGE,
+	    &rc) != 0)
+		return rc;
 	if (argc - optind != 1 || *argv[optind] == '\0')
 		return client_usage(stderr, SHOW_USAGE);
 	arg = argv[optind];
@@ -619,10 +544,10 @@ campaign_show(int argc, char **argv)
 		rc = CMD_ERROR;	/* nothing of ours was refused */
 		goto out;
 	}
-	if (json)
+	if (f.json)
 		client_print_json(r.json);
 	else if (byid)
-		campaign_print_run(r.json);
+		campaign_print_run(&c, r.json);
 	else
 		campaign_print(r.json);
 	rc = byid ? campaign_run_status(r.json) : CMD_OK;
@@ -640,21 +565,17 @@ out:
 static int
 campaign_abort(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLIENT_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct client_opts	 o;
+	struct client_flags	 f;
 	struct client		 c;
 	struct client_reply	 r;
 	const char		*arg;
 	char			*path = NULL, id[32];
-	int			 ch, byid, rc;
+	int			 byid, rc;
 
-	memset(&o, 0, sizeof o);
-	optind = 0;
-	if ((ch = client_getopt(&o, argc, argv, "h", longopts)) != -1)
-		return client_usage(ch == 'h' ? stdout : stderr, ABORT_USAGE);
+	if (client_getopt_flags(&o, &f, argc, argv, "h", NULL, ABORT_USAGE,
+	    &rc) != 0)
+		return rc;
 	if (argc - optind != 1 || *argv[optind] == '\0')
 		return client_usage(stderr, ABORT_USAGE);
 	arg = argv[optind];

@@ -36,10 +36,8 @@ campaigns_row(struct table *t, const json_t *cj)
 	uint64_t	 ns;
 
 	table_row(t);
-	s = client_str(cj, "name");
-	table_cell(t, CAMPAIGNS_NAME, "%s", s != NULL ? s : "?");
-	s = client_str(cj, "schedule");
-	table_cell(t, CAMPAIGNS_SCHEDULE, "%s", s != NULL ? s : "-");
+	table_cell_str(t, CAMPAIGNS_NAME, client_str(cj, "name"), "?");
+	table_cell_str(t, CAMPAIGNS_SCHEDULE, client_str(cj, "schedule"), "-");
 	/* The daemon's clock decides; shown in ours. */
 	if (client_uint(cj, "next_run_ns", &ns) == 0)
 		client_fmt_local(ns, 0, buf, sizeof buf);
@@ -50,16 +48,13 @@ campaigns_row(struct table *t, const json_t *cj)
 	table_cell(t, CAMPAIGNS_NEXT, "%s", buf);
 	last = client_obj(cj, "last_run");
 	if (client_id(last, "id", id, sizeof id) == 0) {
-		if ((s = client_str(last, "verdict")) == NULL &&
-		    (s = client_str(last, "status")) == NULL)
+		if ((s = client_str_either(last, "verdict", "status")) == NULL)
 			s = "?";
 		table_cell(t, CAMPAIGNS_LAST, "%s %s", id, s);
 	} else
 		table_cell(t, CAMPAIGNS_LAST, "-");
-	if (client_id(cj, "running", id, sizeof id) == 0)
-		table_cell(t, CAMPAIGNS_RUNNING, "%s", id);
-	else
-		table_cell(t, CAMPAIGNS_RUNNING, "-");
+	table_cell_str(t, CAMPAIGNS_RUNNING, client_id_text(cj, "running", id,
+	    sizeof id, NULL), "-");
 
 	errors = client_arr(cj, "errors");
 	if (!json_is_false(json_object_get(cj, "valid")) &&
@@ -79,31 +74,22 @@ static int
 campaigns_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		CLIENT_LONGOPT_JSON,
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_opts	 o;
+	struct client_flags	 f;
 	struct client		 c;
 	struct client_reply	 r;
 	struct table		*t = NULL;
 	const json_t		*list, *cj;
 	size_t			 i;
-	int			 ch, json = 0, rc;
+	int			 rc;
 
-	memset(&o, 0, sizeof o);
-	optind = 0;
-	while ((ch = client_getopt(&o, argc, argv, "jh", longopts)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			return client_usage(stdout, CAMPAIGNS_USAGE);
-		default:
-			return client_usage(stderr, CAMPAIGNS_USAGE);
-		}
-	}
+	if (client_getopt_flags(&o, &f, argc, argv, "jh", longopts,
+	    CAMPAIGNS_USAGE, &rc) != 0)
+		return rc;
 	if (optind != argc)
 		return client_usage(stderr, CAMPAIGNS_USAGE);
 	if (client_open(&c, &o) != CMD_OK)
@@ -112,7 +98,7 @@ campaigns_exec(int argc, char **argv)
 		rc = CMD_ERROR;	/* nothing of ours was refused */
 		goto out;
 	}
-	if (json) {
+	if (f.json) {
 		client_print_json(r.json);
 		goto out;
 	}

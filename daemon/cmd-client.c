@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,15 @@ int
 client_getopt(struct client_opts *o, int argc, char **argv,
     const char *optstring, const struct option *longopts)
 {
-	int	ch;
+	static const struct option	client_longopts[] = {
+		CLIENT_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int				ch;
 
 	for (;;) {
-		ch = getopt_long(argc, argv, optstring, longopts, NULL);
+		ch = getopt_long(argc, argv, optstring, longopts != NULL ?
+		    longopts : client_longopts, NULL);
 		switch (ch) {
 		case CLIENT_OPT_SERVER:
 			o->server = optarg;
@@ -50,6 +56,69 @@ client_getopt(struct client_opts *o, int argc, char **argv,
 			return ch;
 		}
 	}
+}
+
+int
+client_flag(struct client_flags *f, int ch, const char *usage, int *status)
+{
+	char	*cause = NULL;
+	size_t	 at;
+
+	switch (ch) {
+	case 'j':
+		f->json = 1;
+		return 0;
+	case 'w':
+		f->wait = 1;
+		return 0;
+	case 'i':
+		if (units_parse_duration(optarg, &f->interval_ms, &cause,
+		    &at) == 0 && f->interval_ms > 0)
+			return 0;
+		fprintf(stderr, "hotsoak: bad --interval `%s`: %s\n", optarg,
+		    cause != NULL ? cause : "must be more than 0");
+		free(cause);
+		*status = CMD_ERROR;
+		return -1;
+	case 'h':
+		*status = client_usage(stdout, usage);
+		return -1;
+	default:
+		*status = client_usage(stderr, usage);
+		return -1;
+	}
+}
+
+int
+client_getopt_flags(struct client_opts *o, struct client_flags *f, int argc,
+    char **argv, const char *optstring, const struct option *longopts,
+    const char *usage, int *status)
+{
+	int	ch;
+
+	memset(o, 0, sizeof *o);
+	memset(f, 0, sizeof *f);
+	optind = 0;
+	while ((ch = client_getopt(o, argc, argv, optstring, longopts)) != -1)
+		if (client_flag(f, ch, usage, status) != 0)
+			return -1;
+	return 0;
+}
+
+void
+client_started(const struct client_flags *f, const json_t *obj,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (f->json && !f->wait) {
+		client_print_json(obj);
+		return;
+	}
+	va_start(ap, fmt);
+	vfprintf(f->json ? stderr : stdout, fmt, ap);
+	va_end(ap);
+	fflush(stdout);
 }
 
 int
@@ -281,6 +350,17 @@ client_clean(const char *s, char *buf, size_t len)
 	for (i = 0; s[i] != '\0' && i < len - 1; i++)
 		buf[i] = iscntrl((unsigned char)s[i]) ? '?' : s[i];
 	buf[i] = '\0';
+	return buf;
+}
+
+const char *
+client_upper(const char *s, char *buf, size_t len)
+{
+	size_t	i;
+
+	client_clean(s, buf, len);
+	for (i = 0; buf[i] != '\0'; i++)
+		buf[i] = (char)toupper((unsigned char)buf[i]);
 	return buf;
 }
 
@@ -586,16 +666,18 @@ client_get(struct client *c, const char *path, struct client_reply *out)
 	return client_call(c, HTTP_GET, path, NULL, NULL, 0, out);
 }
 
-int
-client_query_add(char **path, const char *name, const char *value)
+/* *path (reallocated), then sep and name (NULL: none), then value encoded. */
+static int
+client_path_append(char **path, char sep, const char *name,
+    const char *value)
 {
 	char	*enc, *p;
 	int	 rc;
 
 	if ((enc = evhttp_uriencode(value, -1, 0)) == NULL)
 		return -1;
-	rc = asprintf(&p, "%s%c%s=%s", *path, strchr(*path, '?') != NULL ?
-	    '&' : '?', name, enc);
+	rc = asprintf(&p, "%s%c%s%s%s", *path, sep, name != NULL ? name : "",
+	    name != NULL ? "=" : "", enc);
 	free(enc);
 	if (rc == -1)
 		return -1;
@@ -605,20 +687,16 @@ client_query_add(char **path, const char *name, const char *value)
 }
 
 int
+client_query_add(char **path, const char *name, const char *value)
+{
+	return client_path_append(path, strchr(*path, '?') != NULL ? '&' : '?',
+	    name, value);
+}
+
+int
 client_path_add(char **path, const char *segment)
 {
-	char	*enc, *p;
-	int	 rc;
-
-	if ((enc = evhttp_uriencode(segment, -1, 0)) == NULL)
-		return -1;
-	rc = asprintf(&p, "%s/%s", *path, enc);
-	free(enc);
-	if (rc == -1)
-		return -1;
-	free(*path);
-	*path = p;
-	return 0;
+	return client_path_append(path, '/', NULL, segment);
 }
 
 int
@@ -756,6 +834,23 @@ int
 client_id(const json_t *j, const char *key, char *buf, size_t len)
 {
 	return client_number(j, key, 0, buf, len);
+}
+
+const char *
+client_id_text(const json_t *j, const char *key, char *buf, size_t len,
+    const char *missing)
+{
+	return client_id(j, key, buf, len) == 0 ? buf : missing;
+}
+
+const char *
+client_str_either(const json_t *j, const char *key, const char *other)
+{
+	const char	*s;
+
+	if ((s = client_str(j, key)) == NULL)
+		s = client_str(j, other);
+	return s;
 }
 
 int

@@ -49,11 +49,51 @@ struct client_opts {
 
 /*
  * getopt_long over argv that keeps the client options in o and returns
- * the next option of the command's own, or -1 after the last. Zero o and
- * optind before the first call.
+ * the next option of the command's own, or -1 after the last; longopts
+ * NULL stands for CLIENT_LONGOPTS alone. Zero o and optind before the
+ * first call.
  */
 int	client_getopt(struct client_opts *, int argc, char **argv,
 	    const char *optstring, const struct option *longopts);
+
+/* The options several commands share, as client_flag takes them. */
+struct client_flags {
+	int		json;		/* --json: the server's object on stdout */
+	int		wait;		/* --wait: follow it until finished */
+	uint64_t	interval_ms;	/* --interval DUR; 0 when not given */
+};
+
+/* getopt_long entries of the shared options, for client_flag. */
+#define CLIENT_LONGOPT_JSON	{ "json", no_argument, NULL, 'j' }
+#define CLIENT_LONGOPTS_WAIT \
+	{ "wait", no_argument, NULL, 'w' }, \
+	{ "interval", required_argument, NULL, 'i' }
+
+/*
+ * Option ch of client_getopt into f when it is a shared one ('j', 'w',
+ * 'i'): 0. Else -1 with the status to exit with in *status, having said
+ * why: usage on stdout for 'h', on stderr for anything else, or a bad
+ * --interval.
+ */
+int	client_flag(struct client_flags *, int ch, const char *usage,
+	    int *status);
+
+/*
+ * For a command whose options are all shared ones: zero o and f, then
+ * client_getopt over argv (longopts NULL: the client options alone) into
+ * them. 0, else -1 with *status as client_flag gives it.
+ */
+int	client_getopt_flags(struct client_opts *, struct client_flags *,
+	    int argc, char **argv, const char *optstring,
+	    const struct option *longopts, const char *usage, int *status);
+
+/*
+ * What a command started, said: with --json alone the server's object on
+ * stdout; else the line fmt, on stderr with --json (whose stdout gets the
+ * final object alone).
+ */
+void	client_started(const struct client_flags *, const json_t *obj,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Options given before the command's name ("hotsoak --server URL runs")
@@ -169,8 +209,17 @@ int		 client_id(const json_t *, const char *key, char *buf,
 /* The run's "seed" as text, unsigned 64 bits even when sent wrapped. */
 int		 client_seed(const json_t *, char *buf, size_t len);
 
+/* Member key, else member other (both strings), else NULL. */
+const char	*client_str_either(const json_t *, const char *key,
+		    const char *other);
+/* client_id's text in buf, else missing. Returns which. */
+const char	*client_id_text(const json_t *, const char *key, char *buf,
+		    size_t len, const char *missing);
+
 /* s with control characters as '?', cut to fit buf. Returns buf. */
 const char	*client_clean(const char *s, char *buf, size_t len);
+/* client_clean in upper case ("FLAKY"). Returns buf. */
+const char	*client_upper(const char *s, char *buf, size_t len);
 
 /* "950", "12.3k", "1.23M": three significant digits. */
 void	client_fmt_count(uint64_t, char *buf, size_t len);
@@ -204,7 +253,7 @@ int	findings_fetch(struct client *, const char *id, const char *kind,
  * A campaign run object (GET /api/v1/campaign-runs/ID) on stdout: verdict,
  * counts and per plan its repetitions with their attempts (cmd-campaign.c).
  */
-void	campaign_print_run(const json_t *crun);
+void	campaign_print_run(struct client *, const json_t *crun);
 /* The exit status of a campaign run: its verdict when finished, else CMD_OK. */
 int	campaign_run_status(const json_t *crun);
 

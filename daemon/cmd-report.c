@@ -223,7 +223,7 @@ report_exec(int argc, char **argv)
 	status = report_status(r.json);
 	if (junit == NULL && json == NULL) {
 		if (campaign)
-			campaign_print_run(r.json);
+			campaign_print_run(&c, r.json);
 		else
 			show_print_run(&c, r.json);
 		rc = status;

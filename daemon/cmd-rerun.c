@@ -77,7 +77,6 @@ rerun_print_repro(const json_t *list)
 {
 	struct table	*t;
 	const json_t	*f, *rate;
-	const char	*s;
 	uint64_t	 seen, of;
 	double		 pct;
 	size_t		 i;
@@ -87,10 +86,8 @@ rerun_print_repro(const json_t *list)
 		return;
 	json_array_foreach(list, i, f) {
 		table_row(t);
-		s = client_str(f, "kind");
-		table_cell(t, REPRO_KIND, "%s", s != NULL ? s : "?");
-		s = client_str(f, "title");
-		table_cell(t, REPRO_TITLE, "%s", s != NULL ? s : "");
+		table_cell_str(t, REPRO_KIND, client_str(f, "kind"), "?");
+		table_cell_str(t, REPRO_TITLE, client_str(f, "title"), "");
 		if (client_uint(f, "seen", &seen) != 0 ||
 		    client_uint(f, "of", &of) != 0) {
 			table_cell(t, REPRO_SEEN, "?");
@@ -122,7 +119,6 @@ rerun_print_fresh(const json_t *list)
 {
 	struct table	*t;
 	const json_t	*f;
-	const char	*s;
 	uint64_t	 seen;
 	size_t		 i;
 
@@ -130,10 +126,8 @@ rerun_print_fresh(const json_t *list)
 		return;
 	json_array_foreach(list, i, f) {
 		table_row(t);
-		s = client_str(f, "kind");
-		table_cell(t, 0, "%s", s != NULL ? s : "?");
-		s = client_str(f, "title");
-		table_cell(t, 1, "%s", s != NULL ? s : "");
+		table_cell_str(t, REPRO_KIND, client_str(f, "kind"), "?");
+		table_cell_str(t, REPRO_TITLE, client_str(f, "title"), "");
 		if (client_uint(f, "seen", &seen) == 0)
 			table_cell(t, 2, "%llu", (unsigned long long)seen);
 		else
@@ -157,12 +151,10 @@ rerun_print_runs(const json_t *runs)
 		return;
 	printf("runs:");
 	json_array_foreach(runs, i, r) {
-		if (client_id(r, "id", id, sizeof id) != 0)
-			snprintf(id, sizeof id, "?");
-		if ((what = client_str(r, "verdict")) == NULL &&
-		    (what = client_str(r, "status")) == NULL)
+		if ((what = client_str_either(r, "verdict", "status")) == NULL)
 			what = "?";
-		printf("%s %s %s", i > 0 ? "," : "", id, what);
+		printf("%s %s %s", i > 0 ? "," : "", client_id_text(r, "id", id,
+		    sizeof id, "?"), what);
 		if (client_uint(r, "findings", &nf) == 0 && nf > 0)
 			printf(" (%llu finding%s)", (unsigned long long)nf,
 			    nf == 1 ? "" : "s");
@@ -172,19 +164,17 @@ rerun_print_runs(const json_t *runs)
 
 /* A finished rerun: what came back of the source run's findings, and what is new. */
 static void
-rerun_print(const json_t *rr)
+rerun_print(struct client *c, const json_t *rr)
 {
 	const json_t	*repro, *fresh;
 	const char	*plan;
 	char		 id[32], src[32], seed[32], buf[RERUN_LINE];
 	uint64_t	 times;
 
-	if (client_id(rr, "id", id, sizeof id) != 0)
-		snprintf(id, sizeof id, "?");
-	if (client_id(rr, "run", src, sizeof src) != 0)
-		snprintf(src, sizeof src, "?");
 	plan = client_str(rr, "plan");
-	printf("rerun %s of run %s: %s", id, src, plan != NULL ? plan : "?");
+	printf("rerun %s of run %s: %s", client_id_text(rr, "id", id,
+	    sizeof id, "?"), client_id_text(rr, "run", src, sizeof src, "?"),
+	    plan != NULL ? plan : "?");
 	if (client_seed(rr, seed, sizeof seed) == 0)
 		printf("  seed %s", seed);
 	if (client_uint(rr, "times", &times) == 0)
@@ -229,57 +219,46 @@ rerun_count(const char *opt, const char *arg, uint64_t *n)
 			"exit status with --wait: 0 once the reruns finished, " \
 			"whatever they found; 2 when waiting failed"
 
+static const struct wait_follow rerun_follow = {
+	.collection = CLIENT_API "/reruns",
+	.noun = "rerun",
+	.stop = "its runs can be stopped with: hotsoak abort RUN",
+	.progress = rerun_progress,
+	.print = rerun_print,
+};
+
 static int
 rerun_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "times", required_argument, NULL, 'n' },
 		{ "parallel", required_argument, NULL, 'p' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "interval", required_argument, NULL, 'i' },
+		CLIENT_LONGOPTS_WAIT,
+		CLIENT_LONGOPT_JSON,
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_opts	 o;
+	struct client_flags	 f;
 	struct client		 c;
 	struct client_reply	 r;
 	json_t			*req = NULL;
 	const char		*id;
 	char			*path = NULL, *body = NULL, rid[32];
 	uint64_t		 times = 0, parallel = 0;
-	uint64_t		 interval = WAIT_INTERVAL_MS;
-	int			 ch, wait = 0, json = 0, rc;
+	int			 ch, rc;
 
 	memset(&o, 0, sizeof o);
+	memset(&f, 0, sizeof f);
 	optind = 0;
 	while ((ch = client_getopt(&o, argc, argv, "n:p:wji:h",
 	    longopts)) != -1) {
-		switch (ch) {
-		case 'n':
-			if (rerun_count("--times", optarg, &times) != CMD_OK)
+		if (ch == 'n' || ch == 'p') {
+			if (rerun_count(ch == 'n' ? "--times" : "--parallel",
+			    optarg, ch == 'n' ? &times : &parallel) != CMD_OK)
 				return CMD_ERROR;
-			break;
-		case 'p':
-			if (rerun_count("--parallel", optarg, &parallel) !=
-			    CMD_OK)
-				return CMD_ERROR;
-			break;
-		case 'w':
-			wait = 1;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'i':
-			if (wait_interval(optarg, &interval) != CMD_OK)
-				return CMD_ERROR;
-			break;
-		case 'h':
-			return client_usage(stdout, RERUN_USAGE);
-		default:
-			return client_usage(stderr, RERUN_USAGE);
-		}
+		} else if (client_flag(&f, ch, RERUN_USAGE, &rc) != 0)
+			return rc;
 	}
 	if (argc - optind != 1 || times == 0)
 		return client_usage(stderr, RERUN_USAGE);
@@ -307,43 +286,11 @@ rerun_exec(int argc, char **argv)
 		rc = CMD_ERROR;
 		goto out;
 	}
-	if (json && !wait)
-		client_print_json(r.json);
-	else {
-		fprintf(json ? stderr : stdout, "rerun %s: run %s %llu time%s, "
-		    "%s" CLIENT_API "/reruns/%s\n", rid, id,
-		    (unsigned long long)times, times == 1 ? "" : "s", c.server,
-		    rid);
-		fflush(stdout);
-	}
-	if (!wait)
-		goto out;
-
-	free(path);
-	if (asprintf(&path, CLIENT_API "/reruns/%s", rid) == -1) {
-		path = NULL;
-		rc = CMD_ERROR;
-		goto out;
-	}
-	client_reply_clear(&r);
-	switch (wait_finished(&c, path, interval, json ? NULL : rerun_progress,
-	    &r)) {
-	case WAIT_FINISHED:
-		if (json)
-			client_print_json(r.json);
-		else
-			rerun_print(r.json);
-		rc = CMD_OK;
-		break;
-	case WAIT_INTERRUPTED:
-		fprintf(stderr, "hotsoak: stopped waiting; rerun %s goes on "
-		    "(its runs can be stopped with: hotsoak abort RUN)\n", rid);
-		rc = CMD_ERROR;
-		break;
-	case WAIT_FAILED:
-		rc = CMD_ERROR;
-		break;
-	}
+	client_started(&f, r.json, "rerun %s: run %s %llu time%s, %s"
+	    CLIENT_API "/reruns/%s\n", rid, id, (unsigned long long)times,
+	    times == 1 ? "" : "s", c.server, rid);
+	if (f.wait)
+		rc = wait_follow(&c, &rerun_follow, rid, &f);
 out:
 	json_decref(req);
 	free(body);

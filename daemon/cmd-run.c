@@ -2,35 +2,20 @@
  * daemon's plans; --wait follows the run to its verdict with a live line. */
 #include "config.h"
 
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "hotsoak/units.h"
 #include "hotsoak/util.h"
 #include "cmd.h"
 #include "cmd-client.h"
-
-#define RUN_INTERVAL_MS	1000	/* --wait polls this often unless told */
-#define RUN_SLICE_MS	100	/* a wait between polls looks at ^C this often */
-#define RUN_LINE_MAX	512
-
-static volatile sig_atomic_t	run_interrupted;
-
-static void
-run_sigint(int sig)
-{
-	run_interrupted = 1;
-}
+#include "cmd-wait.h"
 
 /*
  * The plan file at path, read whole (the caller frees), or NULL with an
@@ -84,34 +69,6 @@ fail:
 	return NULL;
 }
 
-/* The run's id from the reply's "id", else from the Location's last part. */
-static int
-run_created_id(const struct client_reply *r, char *buf, size_t len)
-{
-	const char	*p;
-
-	if (client_id(r->json, "id", buf, len) == 0 &&
-	    client_check_id(buf) == 0)
-		return 0;
-	if (r->location == NULL)
-		return -1;
-	if ((p = strrchr(r->location, '/')) == NULL)
-		return -1;
-	snprintf(buf, len, "%s", p + 1);
-	return client_check_id(buf);
-}
-
-/* Terminal columns, so the live line never wraps; 0 when unknown. */
-static size_t
-run_columns(void)
-{
-	struct winsize	ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == -1 || ws.ws_col == 0)
-		return 0;
-	return ws.ws_col;
-}
-
 /*
  * "[  12.3s] step 3/6 hot_add  ios 1.2M  verified 310k  findings 0" into
  * line; *key gets what identifies the step, so a change shows.
@@ -122,8 +79,8 @@ run_progress(const json_t *run, uint64_t waited_ns, char *line, size_t len,
 {
 	const json_t	*step, *counters;
 	const char	*status, *action, *name, *path;
-	uint64_t	 ms, index, total, v, started, pass;
-	char		 el[CLIENT_FMT_MAX], num[CLIENT_FMT_MAX];
+	uint64_t	 index, total, v, pass;
+	char		 num[CLIENT_FMT_MAX];
 	size_t		 off;
 
 #define APPEND(...) do {						\
@@ -131,15 +88,8 @@ run_progress(const json_t *run, uint64_t waited_ns, char *line, size_t len,
 		off += (size_t)snprintf(line + off, len - off, __VA_ARGS__); \
 } while (0)
 
-	off = 0;
-	if (client_uint(run, "elapsed_ms", &ms) == 0)
-		client_fmt_ms(ms, el, sizeof el);
-	else if (client_uint(run, "started_ns", &started) == 0 &&
-	    clock_wall_ns() > started)
-		client_fmt_ns(clock_wall_ns() - started, el, sizeof el);
-	else
-		client_fmt_ns(waited_ns, el, sizeof el);
-	APPEND("[%7s]", el);
+	wait_clock(run, waited_ns, line, len);
+	off = strlen(line);
 
 	status = client_str(run, "status");
 	step = client_obj(run, "step");
@@ -194,111 +144,16 @@ run_progress(const json_t *run, uint64_t waited_ns, char *line, size_t len,
 #undef APPEND
 }
 
-/* Sleeps ms unless ^C comes first. */
-static void
-run_sleep(uint64_t ms)
-{
-	struct timespec	ts;
-	uint64_t	slice;
-
-	while (ms > 0 && !run_interrupted) {
-		slice = ms < RUN_SLICE_MS ? ms : RUN_SLICE_MS;
-		ts.tv_sec = (time_t)(slice / 1000);
-		ts.tv_nsec = (long)(slice % 1000) * 1000000;
-		nanosleep(&ts, NULL);
-		ms -= slice;
-	}
-}
-
-/*
- * Poll the run until it finishes, then show it. ^C stops the waiting,
- * not the run: aborting someone's soak by reflex would be worse.
- */
-static int
-run_wait(struct client *c, const char *id, uint64_t interval_ms, int json)
-{
-	struct sigaction	 sa, old;
-	struct client_reply	 r;
-	const char		*status;
-	char			*path = NULL, line[RUN_LINE_MAX];
-	char			 key[RUN_LINE_MAX], last[RUN_LINE_MAX];
-	uint64_t		 start = clock_mono_ns();
-	size_t			 cols;
-	int			 tty, drawn = 0, rc;
-
-	memset(&r, 0, sizeof r);
-	if (asprintf(&path, CLIENT_API "/runs/%s", id) == -1)
-		return CMD_ERROR;
-	tty = !json && isatty(STDOUT_FILENO);
-	cols = tty ? run_columns() : 0;
-	last[0] = '\0';
-
-	run_interrupted = 0;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = run_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);	/* no SA_RESTART: sleeps end early */
-	c->stop = &run_interrupted;
-
-	for (;;) {
-		client_reply_clear(&r);
-		rc = client_get(c, path, &r);
-		if (run_interrupted)
-			break;
-		if (rc != CMD_OK) {
-			rc = CMD_ERROR;
-			goto out;
-		}
-		if ((status = client_str(r.json, "status")) == NULL) {
-			fprintf(stderr, "hotsoak: GET %s: the reply names no "
-			    "status\n", path);
-			rc = CMD_ERROR;
-			goto out;
-		}
-		if (strcmp(status, "finished") == 0)
-			break;
-		if (!json) {
-			run_progress(r.json, clock_mono_ns() - start, line,
-			    sizeof line, key, sizeof key);
-			if (tty) {
-				if (cols > 1 && strlen(line) > cols - 1)
-					line[cols - 1] = '\0';
-				printf("\r%s\033[K", line);
-				drawn = 1;
-			} else if (strcmp(key, last) != 0) {
-				printf("%s\n", line);
-				snprintf(last, sizeof last, "%s", key);
-			}
-			fflush(stdout);
-		}
-		run_sleep(interval_ms);
-		if (run_interrupted)
-			break;
-	}
-	if (drawn)
-		printf("\r\033[K");
-	if (run_interrupted) {
-		fflush(stdout);
-		fprintf(stderr, "hotsoak: stopped waiting; run %s goes on "
-		    "(stop it with: hotsoak abort %s)\n", id, id);
-		rc = CMD_ERROR;
-		goto out;
-	}
-	/* The summary's own requests should not see a later ^C as ours. */
-	c->stop = NULL;
-	if (json)
-		client_print_json(r.json);
-	else
-		show_print_run(c, r.json);
-	rc = show_run_status(r.json);
-out:
-	fflush(stdout);
-	c->stop = NULL;
-	sigaction(SIGINT, &old, NULL);
-	client_reply_clear(&r);
-	free(path);
-	return rc;
-}
+/* Not the run: aborting someone's soak by reflex would be worse. */
+static const struct wait_follow run_follow = {
+	.collection = CLIENT_API "/runs",
+	.noun = "run",
+	.stop = "stop it with: hotsoak abort ",
+	.stop_id = 1,
+	.progress = run_progress,
+	.print = show_print_run,
+	.status = show_run_status,
+};
 
 #define RUN_USAGE	"run [--wait] [--json] [--interval DUR] " CLIENT_USAGE \
 			" PLAN\n" \
@@ -349,47 +204,23 @@ static int
 run_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "wait", no_argument, NULL, 'w' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "interval", required_argument, NULL, 'i' },
+		CLIENT_LONGOPTS_WAIT,
+		CLIENT_LONGOPT_JSON,
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_opts	 o;
+	struct client_flags	 f;
 	struct client		 c;
 	struct client_reply	 r;
 	const char		*ctype = NULL, *plan;
-	char			*body = NULL, *cause = NULL, id[32], seed[32];
-	uint64_t		 interval = RUN_INTERVAL_MS;
-	size_t			 len = 0, at;
-	int			 ch, wait = 0, json = 0, rc;
+	char			*body = NULL, id[32], seed[32];
+	size_t			 len = 0;
+	int			 rc;
 
-	memset(&o, 0, sizeof o);
-	optind = 0;
-	while ((ch = client_getopt(&o, argc, argv, "wji:h", longopts)) != -1) {
-		switch (ch) {
-		case 'w':
-			wait = 1;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'i':
-			if (units_parse_duration(optarg, &interval, &cause,
-			    &at) != 0 || interval == 0) {
-				fprintf(stderr, "hotsoak: bad --interval `%s`: "
-				    "%s\n", optarg, cause != NULL ? cause :
-				    "must be more than 0");
-				free(cause);
-				return CMD_ERROR;
-			}
-			break;
-		case 'h':
-			return client_usage(stdout, RUN_USAGE);
-		default:
-			return client_usage(stderr, RUN_USAGE);
-		}
-	}
+	if (client_getopt_flags(&o, &f, argc, argv, "wji:h", longopts,
+	    RUN_USAGE, &rc) != 0)
+		return rc;
 	if (argc - optind != 1)
 		return client_usage(stderr, RUN_USAGE);
 	if (client_open(&c, &o) != CMD_OK)
@@ -403,28 +234,21 @@ run_exec(int argc, char **argv)
 	free(body);
 	if (rc != CMD_OK)
 		goto out;
-	if (run_created_id(&r, id, sizeof id) != 0) {
+	if (client_created_id(&r, id, sizeof id) != 0) {
 		fprintf(stderr, "hotsoak: the server accepted the plan but its "
 		    "reply names no run id\n");
 		rc = CMD_ERROR;
 		goto out;
 	}
-	if (json && !wait)
-		client_print_json(r.json);
-	else {
-		if ((plan = client_str(r.json, "plan")) == NULL)
-			plan = argv[optind];
-		if (client_seed(r.json, seed, sizeof seed) != 0)
-			seed[0] = '\0';
-		/* With --json only the final object goes to stdout. */
-		fprintf(json ? stderr : stdout, "run %s: %s%s%s%s submitted, "
-		    "%s" CLIENT_API "/runs/%s\n", id, plan, seed[0] != '\0' ?
-		    " (seed " : "", seed, seed[0] != '\0' ? ")" : "", c.server,
-		    id);
-		fflush(stdout);
-	}
-	if (wait)
-		rc = run_wait(&c, id, interval, json);
+	if ((plan = client_str(r.json, "plan")) == NULL)
+		plan = argv[optind];
+	if (client_seed(r.json, seed, sizeof seed) != 0)
+		seed[0] = '\0';
+	client_started(&f, r.json, "run %s: %s%s%s%s submitted, %s" CLIENT_API
+	    "/runs/%s\n", id, plan, seed[0] != '\0' ? " (seed " : "", seed,
+	    seed[0] != '\0' ? ")" : "", c.server, id);
+	if (f.wait)
+		rc = wait_follow(&c, &run_follow, id, &f);
 out:
 	client_reply_clear(&r);
 	client_clear(&c);

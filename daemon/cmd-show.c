@@ -2,7 +2,6 @@
  * latency, faults, findings) and exits with what its verdict stands for. */
 #include "config.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,17 +11,6 @@
 #include "cmd-client.h"
 
 #define SHOW_FINDINGS	10	/* findings listed under the summary */
-
-static const char *
-show_upper(const char *s, char *buf, size_t len)
-{
-	size_t	i;
-
-	client_clean(s, buf, len);
-	for (i = 0; buf[i] != '\0'; i++)
-		buf[i] = (char)toupper((unsigned char)buf[i]);
-	return buf;
-}
 
 /* "run 12: local-smoke  seed 1  backend local" */
 static void
@@ -53,7 +41,7 @@ show_outcome(const json_t *run)
 	verdict = client_str(run, "verdict");
 	reason = client_str(run, "reason");
 	if (verdict != NULL)
-		printf("verdict: %s", show_upper(verdict, buf, sizeof buf));
+		printf("verdict: %s", client_upper(verdict, buf, sizeof buf));
 	else
 		printf("status: %s", status != NULL ? status : "unknown");
 	if (reason != NULL && *reason != '\0')
@@ -363,13 +351,10 @@ show_run_status(const json_t *run)
 	if (status != NULL && (strcmp(status, "running") == 0 ||
 	    strcmp(status, "queued") == 0))
 		return CMD_OK;
-	if (verdict == NULL)
+	/* Flaky is a campaign's word: a run that says so is in error. */
+	if (verdict != NULL && strcmp(verdict, "flaky") == 0)
 		return CMD_ERROR;
-	if (strcmp(verdict, "pass") == 0)
-		return CMD_OK;
-	if (strcmp(verdict, "fail") == 0)
-		return CMD_FAILED;
-	return CMD_ERROR;	/* error, aborted, interrupted */
+	return client_verdict_status(verdict);
 }
 
 #define SHOW_USAGE	"show [--json] " CLIENT_USAGE " ID"
@@ -378,35 +363,26 @@ static int
 show_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		CLIENT_LONGOPT_JSON,
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_opts	 o;
+	struct client_flags	 f;
 	struct client		 c;
 	struct client_reply	 r;
 	char			*path;
-	int			 ch, json = 0, rc;
+	int			 rc;
 
-	memset(&o, 0, sizeof o);
-	optind = 0;
-	while ((ch = client_getopt(&o, argc, argv, "jh", longopts)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			return client_usage(stdout, SHOW_USAGE);
-		default:
-			return client_usage(stderr, SHOW_USAGE);
-		}
-	}
+	if (client_getopt_flags(&o, &f, argc, argv, "jh", longopts, SHOW_USAGE,
+	    &rc) != 0)
+		return rc;
 	if (argc - optind != 1)
 		return client_usage(stderr, SHOW_USAGE);
 	if (client_open_run(&c, &o, argv[optind], &path) != CMD_OK)
 		return CMD_ERROR;
 	if ((rc = client_get(&c, path, &r)) == CMD_OK) {
-		if (json)
+		if (f.json)
 			client_print_json(r.json);
 		else
 			show_print_run(&c, r.json);

@@ -52,6 +52,11 @@ static const char *const kind_heads[KIND_NCOLS] = {
 	"FINDING KIND", "FINDINGS", "OUTCOMES", "FAIL", "ERROR", "FLAKY", "PASS"
 };
 
+/* The member each count column shows. */
+static const char *const kind_keys[KIND_NCOLS] = {
+	"kind", "findings", "outcomes", "fail", "error", "flaky", "pass"
+};
+
 /* The campaign runs' columns, in order. */
 enum crun_col {
 	CRUN_ID,		/* campaign run id */
@@ -121,8 +126,7 @@ summary_plans(const json_t *plans)
 		return;
 	json_array_foreach(plans, i, p) {
 		table_row(t);
-		s = client_str(p, "plan");
-		table_cell(t, PLAN_NAME, "%s", s != NULL ? s : "?");
+		table_cell_str(t, PLAN_NAME, client_str(p, "plan"), "?");
 		summary_num(t, PLAN_OUTCOMES, p, "outcomes");
 		summary_num(t, PLAN_RUNS, p, "runs");
 		for (v = 0; summary_verdicts[v] != NULL; v++)
@@ -142,22 +146,16 @@ summary_kinds(const json_t *kinds)
 {
 	struct table	*t;
 	const json_t	*k;
-	const char	*s;
-	size_t		 i;
+	size_t		 i, col;
 
 	if ((t = table_new(KIND_NCOLS, kind_heads, ((1U << KIND_NCOLS) - 1) &
 	    ~(1U << KIND_NAME))) == NULL)
 		return;
 	json_array_foreach(kinds, i, k) {
 		table_row(t);
-		s = client_str(k, "kind");
-		table_cell(t, KIND_NAME, "%s", s != NULL ? s : "?");
-		summary_num(t, KIND_FINDINGS, k, "findings");
-		summary_num(t, KIND_OUTCOMES, k, "outcomes");
-		summary_num(t, KIND_FAIL, k, "fail");
-		summary_num(t, KIND_ERROR, k, "error");
-		summary_num(t, KIND_FLAKY, k, "flaky");
-		summary_num(t, KIND_PASS, k, "pass");
+		table_cell_str(t, KIND_NAME, client_str(k, "kind"), "?");
+		for (col = KIND_FINDINGS; col < KIND_NCOLS; col++)
+			summary_num(t, col, k, kind_keys[col]);
 	}
 	table_print(t);
 	table_free(t);
@@ -168,7 +166,6 @@ summary_cruns(const json_t *cruns)
 {
 	struct table	*t;
 	const json_t	*b;
-	const char	*s;
 	char		 id[32];
 	size_t		 i;
 
@@ -177,20 +174,14 @@ summary_cruns(const json_t *cruns)
 		return;
 	json_array_foreach(cruns, i, b) {
 		table_row(t);
-		if (client_id(b, "id", id, sizeof id) != 0)
-			snprintf(id, sizeof id, "?");
-		table_cell(t, CRUN_ID, "%s", id);
-		s = client_str(b, "campaign");
-		table_cell(t, CRUN_CAMPAIGN, "%s", s != NULL ? s : "?");
-		s = client_str(b, "trigger");
-		table_cell(t, CRUN_TRIGGER, "%s", s != NULL ? s : "-");
-		if ((s = client_str(b, "verdict")) == NULL &&
-		    (s = client_str(b, "status")) == NULL)
-			s = "?";
-		table_cell(t, CRUN_VERDICT, "%s", s);
-		if ((s = client_str(b, "started")) == NULL)
-			s = client_str(b, "created");
-		table_cell(t, CRUN_STARTED, "%s", s != NULL ? s : "-");
+		table_cell_str(t, CRUN_ID, client_id_text(b, "id", id, sizeof id,
+		    NULL), "?");
+		table_cell_str(t, CRUN_CAMPAIGN, client_str(b, "campaign"), "?");
+		table_cell_str(t, CRUN_TRIGGER, client_str(b, "trigger"), "-");
+		table_cell_str(t, CRUN_VERDICT, client_str_either(b, "verdict",
+		    "status"), "?");
+		table_cell_str(t, CRUN_STARTED, client_str_either(b, "started",
+		    "created"), "-");
 		summary_num(t, CRUN_ATTEMPTS, client_obj(b, "counts"),
 		    "attempts");
 	}
@@ -234,35 +225,28 @@ summary_exec(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
+		CLIENT_LONGOPT_JSON,
 		CLIENT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_opts	 o;
+	struct client_flags	 f;
 	struct client		 c;
 	struct client_reply	 r;
 	const char		*since = NULL, *until = NULL;
 	char			*path = NULL;
-	int			 ch, json = 0, rc;
+	int			 ch, rc;
 
 	memset(&o, 0, sizeof o);
+	memset(&f, 0, sizeof f);
 	optind = 0;
 	while ((ch = client_getopt(&o, argc, argv, "s:u:jh", longopts)) != -1) {
-		switch (ch) {
-		case 's':
+		if (ch == 's')
 			since = optarg;
-			break;
-		case 'u':
+		else if (ch == 'u')
 			until = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			return client_usage(stdout, SUMMARY_USAGE);
-		default:
-			return client_usage(stderr, SUMMARY_USAGE);
-		}
+		else if (client_flag(&f, ch, SUMMARY_USAGE, &rc) != 0)
+			return rc;
 	}
 	if (optind != argc)
 		return client_usage(stderr, SUMMARY_USAGE);
@@ -279,7 +263,7 @@ summary_exec(int argc, char **argv)
 	}
 	if ((rc = client_get(&c, path, &r)) != CMD_OK)
 		goto out;
-	if (json)
+	if (f.json)
 		client_print_json(r.json);
 	else
 		summary_print(r.json);

@@ -85,60 +85,52 @@ table_rows(const struct table *t)
 	return t->nlines;
 }
 
-/* fmt and ap as an allocated string, control characters blunted. */
-static char *
-table_text(const char *fmt, va_list ap)
+/* *slot (freed first) becomes fmt and ap, control characters blunted. */
+static void
+table_set(struct table *t, char **slot, const char *fmt, va_list ap)
 {
 	char	*s, *p;
 
-	if (vasprintf(&s, fmt, ap) == -1)
-		return NULL;
+	if (vasprintf(&s, fmt, ap) == -1) {
+		t->oom = 1;
+		return;
+	}
 	for (p = s; *p != '\0'; p++)
 		if (iscntrl((unsigned char)*p))
 			*p = '?';
-	return s;
+	free(*slot);
+	*slot = s;
 }
 
 void
 table_cell(struct table *t, size_t col, const char *fmt, ...)
 {
-	struct table_line	*l;
-	va_list			 ap;
-	char			*s;
+	va_list	ap;
 
 	if (t->nlines == 0 || col >= t->ncols)
 		return;
 	va_start(ap, fmt);
-	s = table_text(fmt, ap);
+	table_set(t, &t->lines[t->nlines - 1].cells[col], fmt, ap);
 	va_end(ap);
-	if (s == NULL) {
-		t->oom = 1;
-		return;
-	}
-	l = &t->lines[t->nlines - 1];
-	free(l->cells[col]);
-	l->cells[col] = s;
+}
+
+void
+table_cell_str(struct table *t, size_t col, const char *s,
+    const char *missing)
+{
+	table_cell(t, col, "%s", s != NULL ? s : missing);
 }
 
 void
 table_note(struct table *t, const char *fmt, ...)
 {
-	struct table_line	*l;
-	va_list			 ap;
-	char			*s;
+	va_list	ap;
 
 	if (t->nlines == 0)
 		return;
 	va_start(ap, fmt);
-	s = table_text(fmt, ap);
+	table_set(t, &t->lines[t->nlines - 1].note, fmt, ap);
 	va_end(ap);
-	if (s == NULL) {
-		t->oom = 1;
-		return;
-	}
-	l = &t->lines[t->nlines - 1];
-	free(l->note);
-	l->note = s;
 }
 
 static void

@@ -24,6 +24,9 @@ void	table_row(struct table *);
 /* Cell col of the last row, formatted, control characters as '?'. */
 void	table_cell(struct table *, size_t col, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* Cell col of the last row: s, else missing when s is NULL. */
+void	table_cell_str(struct table *, size_t col, const char *s,
+	    const char *missing);
 /* A line printed under the last row, indented by four spaces. */
 void	table_note(struct table *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hotsoak/units.h"
 #include "hotsoak/util.h"
 #include "cmd.h"
 #include "cmd-client.h"
@@ -68,20 +67,6 @@ wait_clock(const json_t *obj, uint64_t waited_ns, char *buf, size_t len)
 	else
 		client_fmt_ns(waited_ns, el, sizeof el);
 	snprintf(buf, len, "[%7s]", el);
-}
-
-int
-wait_interval(const char *arg, uint64_t *ms)
-{
-	char	*cause = NULL;
-	size_t	 at;
-
-	if (units_parse_duration(arg, ms, &cause, &at) == 0 && *ms > 0)
-		return CMD_OK;
-	fprintf(stderr, "hotsoak: bad --interval `%s`: %s\n", arg,
-	    cause != NULL ? cause : "must be more than 0");
-	free(cause);
-	return CMD_ERROR;
 }
 
 enum wait_end
@@ -152,4 +137,35 @@ wait_finished(struct client *c, const char *path, uint64_t interval_ms,
 	c->stop = NULL;
 	sigaction(SIGINT, &old, NULL);
 	return end;
+}
+
+int
+wait_follow(struct client *c, const struct wait_follow *w, const char *id,
+    const struct client_flags *f)
+{
+	struct client_reply	 r;
+	char			*path;
+	int			 rc = CMD_ERROR;
+
+	if (asprintf(&path, "%s/%s", w->collection, id) == -1)
+		return CMD_ERROR;
+	switch (wait_finished(c, path, f->interval_ms > 0 ? f->interval_ms :
+	    WAIT_INTERVAL_MS, f->json ? NULL : w->progress, &r)) {
+	case WAIT_FINISHED:
+		if (f->json)
+			client_print_json(r.json);
+		else
+			w->print(c, r.json);
+		rc = w->status != NULL ? w->status(r.json) : CMD_OK;
+		break;
+	case WAIT_INTERRUPTED:
+		fprintf(stderr, "hotsoak: stopped waiting; %s %s goes on (%s%s)\n",
+		    w->noun, id, w->stop, w->stop_id ? id : "");
+		break;
+	case WAIT_FAILED:
+		break;
+	}
+	client_reply_clear(&r);
+	free(path);
+	return rc;
 }

@@ -41,7 +41,24 @@ enum wait_end	wait_finished(struct client *, const char *path,
 void	wait_clock(const json_t *obj, uint64_t waited_ns, char *buf,
 	    size_t len);
 
-/* --interval's argument into *ms; CMD_OK, else CMD_ERROR having said why. */
-int	wait_interval(const char *arg, uint64_t *ms);
+/* What a command follows once it started it, and how it shows it. */
+struct wait_follow {
+	const char	*collection;	/* the object is at collection/ID */
+	const char	*noun;		/* "campaign run": ^C says it goes on */
+	const char	*stop;		/* after ^C, how to stop it */
+	int		 stop_id;	/* stop is followed by the ID */
+	wait_progress_cb progress;
+	void		(*print)(struct client *, const json_t *obj);
+	int		(*status)(const json_t *obj);	/* NULL: CMD_OK */
+};
+
+/*
+ * Object id under w->collection followed until it is finished (every
+ * f->interval_ms, else WAIT_INTERVAL_MS), then shown: as JSON with
+ * --json, else by w->print. Returns w->status of it, else CMD_ERROR
+ * having said why (after ^C: that it goes on, and how to stop it).
+ */
+int	wait_follow(struct client *, const struct wait_follow *w,
+	    const char *id, const struct client_flags *f);
 
 #endif

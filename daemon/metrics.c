@@ -81,40 +81,6 @@ metrics_float(double v, char *buf, size_t len)
 	mx_locale_restore(old, c);
 }
 
-/* Length of the valid UTF-8 sequence at p (left bytes remain), 0 if none. */
-static size_t
-mx_utf8_seq(const unsigned char *p, size_t left)
-{
-	uint32_t	c;
-	size_t		n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		c = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		c = p[0] & 0x07;
-	} else
-		return 0;
-	if (left < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)))
-		return 0;
-	if (n == 4 && (c < 0x10000 || c > 0x10ffff))
-		return 0;
-	return n;
-}
-
 /*
  * s escaped as the format wants: in label values backslash, double quote
  * and newline; in HELP (quote false) backslash and newline. Plan names
@@ -134,7 +100,7 @@ mx_escape(FILE *f, const char *s, bool quote)
 			fputs("\\n", f);
 		else if (*p == '"' && quote)
 			fputs("\\\"", f);
-		else if ((n = mx_utf8_seq(p, left)) != 0) {
+		else if ((n = utf8_seq_len(p, left)) != 0) {
 			fwrite(p, 1, n, f);
 			p += n;
 			left -= n;
@@ -279,6 +245,29 @@ mx_daemon(FILE *f, const struct store_metrics *m,
 	mx_counts(f, "hotsoak_active_targets", "backend", &m->backends);
 }
 
+/* A rate of each running run over its latest sample: bytes, else I/Os, a second. */
+static void
+mx_run_rate(FILE *f, const struct store_metrics *m, const char *name,
+    const char *help, bool bytes)
+{
+	const struct store_metrics_run	*r;
+	char				 id[32], num[METRICS_FLOAT_MAX];
+	double				 s;
+	size_t				 i;
+
+	mx_family(f, name, "gauge", help);
+	for (i = 0; i < m->nruns; i++) {
+		r = &m->runs[i];
+		if (!r->sampled || r->interval_ms == 0)
+			continue;
+		s = (double)r->interval_ms / MX_MS_PER_S;
+		snprintf(id, sizeof id, "%" PRId64, r->id);
+		mx_sample(f, name, mx_double((double)(bytes ? r->bytes :
+		    r->ios) / s, num, sizeof num), "run", id, "plan", r->plan,
+		    NULL);
+	}
+}
+
 /* The workload of each running run, from its latest sample. */
 static void
 mx_runs(FILE *f, const struct store_metrics *m)
@@ -286,35 +275,15 @@ mx_runs(FILE *f, const struct store_metrics *m)
 	static const char *const	 quantiles[] = { "0.5", "0.99", "1" };
 	const struct store_metrics_run	*r;
 	char				 id[32], num[METRICS_FLOAT_MAX];
-	double				 s, lat[3];
+	double				 lat[3];
 	size_t				 i, q;
 
-	mx_family(f, "hotsoak_run_io_bytes_per_second", "gauge",
+	mx_run_rate(f, m, "hotsoak_run_io_bytes_per_second",
 	    "Bytes read and written per second by a running run's workload, "
-	    "over its latest sample.");
-	for (i = 0; i < m->nruns; i++) {
-		r = &m->runs[i];
-		if (!r->sampled || r->interval_ms == 0)
-			continue;
-		s = (double)r->interval_ms / MX_MS_PER_S;
-		snprintf(id, sizeof id, "%" PRId64, r->id);
-		mx_sample(f, "hotsoak_run_io_bytes_per_second", mx_double(
-		    (double)r->bytes / s, num, sizeof num), "run", id, "plan",
-		    r->plan, NULL);
-	}
-	mx_family(f, "hotsoak_run_io_ops_per_second", "gauge",
+	    "over its latest sample.", true);
+	mx_run_rate(f, m, "hotsoak_run_io_ops_per_second",
 	    "I/Os completed per second by a running run's workload, over its "
-	    "latest sample.");
-	for (i = 0; i < m->nruns; i++) {
-		r = &m->runs[i];
-		if (!r->sampled || r->interval_ms == 0)
-			continue;
-		s = (double)r->interval_ms / MX_MS_PER_S;
-		snprintf(id, sizeof id, "%" PRId64, r->id);
-		mx_sample(f, "hotsoak_run_io_ops_per_second", mx_double(
-		    (double)r->ios / s, num, sizeof num), "run", id, "plan",
-		    r->plan, NULL);
-	}
+	    "latest sample.", false);
 	/*
 	 * A summary: quantiles over a window, the latest sample's. It has no
 	 * _sum or _count, which the samples do not keep.

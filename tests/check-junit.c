@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "common.h"
 #include "report-junit.h"
 #include "report-xml.h"
 
@@ -29,38 +30,6 @@
 /* How it reads back from the XML. */
 #define NASTY_READ	"a <b> & \"c\" 'd' " FFFD FFFD "[0m " FFFD " ]]> end"
 
-static char	 tmpdir[PATH_MAX];
-
-static const char *
-srcpath(const char *rel)
-{
-	static char	 buf[2 * PATH_MAX + 2];
-	const char	*top = getenv("top_srcdir");
-
-	snprintf(buf, sizeof buf, "%s/%s", top != NULL ? top : ".", rel);
-	return buf;
-}
-
-static void
-tmp_make(void)
-{
-	const char	*tmp = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof tmpdir, "%s/check-junit.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void
-tmp_remove(void)
-{
-	char	path[PATH_MAX + 16];
-
-	snprintf(path, sizeof path, "%s/report.xml", tmpdir);
-	unlink(path);
-	rmdir(tmpdir);
-}
-
 /*
  * Runs xmllint with args (NULL-terminated, after the program name); its
  * stdout into *out (allocated) when out is not NULL. Returns the exit
@@ -69,62 +38,20 @@ tmp_remove(void)
 static int
 xmllint(char **out, const char *const *args)
 {
-	char		*argv[16];
-	char		 buf[4096];
-	size_t		 n = 0, len = 0;
-	ssize_t		 r;
-	pid_t		 pid;
-	int		 fd[2], status;
+	const char	*argv[16] = { "xmllint" };
+	size_t		 n = 1, len;
+	int		 rc;
 
-	argv[n++] = strdup("xmllint");
 	while (*args != NULL && n < 15)
-		argv[n++] = strdup(*args++);
-	argv[n] = NULL;
-	ck_assert_int_eq(pipe(fd), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(fd[1], STDOUT_FILENO);
-		close(fd[0]);
-		close(fd[1]);
-		execvp("xmllint", argv);
-		fprintf(stderr, "xmllint: %s (install libxml2-utils)\n",
-		    strerror(errno));
-		_exit(127);
-	}
-	close(fd[1]);
-	while (n > 0)
-		free(argv[--n]);
-	if (out != NULL) {
-		*out = NULL;
-		for (;;) {
-			r = read(fd[0], buf, sizeof buf);
-			if (r < 0 && errno == EINTR)
-				continue;
-			ck_assert_int_ge(r, 0);
-			if (r == 0)
-				break;
-			*out = realloc(*out, len + (size_t)r + 1);
-			ck_assert_ptr_nonnull(*out);
-			memcpy(*out + len, buf, (size_t)r);
-			len += (size_t)r;
-			(*out)[len] = '\0';
-		}
-		if (*out == NULL)
-			*out = strdup("");
-		/* xmllint ends an XPath answer with a newline of its own. */
-		if (len > 0 && (*out)[len - 1] == '\n')
-			(*out)[len - 1] = '\0';
-	} else {
-		while (read(fd[0], buf, sizeof buf) > 0)
-			;
-	}
-	close(fd[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status), "xmllint died");
-	ck_assert_msg(WEXITSTATUS(status) != 127,
+		argv[n++] = *args++;
+	rc = test_spawn(argv, NULL, 0, out);
+	ck_assert_msg(rc != -1, "xmllint died");
+	ck_assert_msg(rc != 127,
 	    "xmllint is missing: .ci/deps installs libxml2-utils");
-	return WEXITSTATUS(status);
+	/* xmllint ends an XPath answer with a newline of its own. */
+	if (out != NULL && (len = strlen(*out)) > 0 && (*out)[len - 1] == '\n')
+		(*out)[len - 1] = '\0';
+	return rc;
 }
 
 /* The report into the temporary file, checked against the schema. */
@@ -133,7 +60,7 @@ validate(const char *xml)
 {
 	static char	 path[PATH_MAX + 16];
 	const char	*args[] = { "--noout", "--schema",
-			    srcpath("tests/junit/junit.xsd"), path, NULL };
+			    test_srcpath("tests/junit/junit.xsd"), path, NULL };
 	FILE		*f;
 	size_t		 i;
 
@@ -148,7 +75,7 @@ validate(const char *xml)
 	ck_assert_ptr_null(strstr(xml, "]]>"));
 	ck_assert_ptr_null(strstr(xml, "CDATA"));
 
-	snprintf(path, sizeof path, "%s/report.xml", tmpdir);
+	snprintf(path, sizeof path, "%s/report.xml", test_base);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(fputs(xml, f) >= 0, 1);
@@ -706,11 +633,9 @@ main(void)
 {
 	Suite	*s = suite_create("junit");
 	TCase	*tc = tcase_create("junit");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_unchecked_fixture(tc, tmp_make, tmp_remove);
+	tcase_add_unchecked_fixture(tc, test_base_make, test_base_remove);
 	tcase_add_test(tc, escape_table);
 	tcase_add_test(tc, run_pass);
 	tcase_add_test(tc, run_fail_escaped);
@@ -718,9 +643,5 @@ main(void)
 	tcase_add_test(tc, campaign_run);
 	tcase_add_test(tc, bad_input);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return test_run(s);
 }

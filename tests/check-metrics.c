@@ -9,7 +9,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <locale.h>
@@ -39,54 +38,6 @@
 /* A plan name as users may write one: quote, backslash, newline. */
 #define ODD_PLAN	"soak \"nightly\" C:\\vm\nsecond line"
 #define ODD_LABEL	"soak \\\"nightly\\\" C:\\\\vm\\nsecond line"
-
-static char	base[1024];		/* removed after the tests */
-
-static void
-base_make(void)
-{
-	const char	*tmp = getenv("TMPDIR");
-
-	snprintf(base, sizeof base, "%s/check-metrics.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(base));
-}
-
-static int
-base_remove_one(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void
-base_remove(void)
-{
-	if (base[0] != '\0')
-		nftw(base, base_remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh folder under base for one test. Static buffer. */
-static const char *
-test_dir(void)
-{
-	static char	dir[2048];
-
-	snprintf(dir, sizeof dir, "%s/t.XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	return dir;
-}
-
-static struct store *
-open_ok(const char *dir)
-{
-	struct store	*st;
-	char		*cause = NULL;
-
-	st = store_open(dir, &cause);
-	ck_assert_msg(st != NULL, "store_open: %s", cause);
-	return st;
-}
 
 static int64_t
 run_add(struct store *st, const char *plan, const char *backend,
@@ -314,65 +265,31 @@ builtpath(const char *rel)
 	return buf;
 }
 
-/*
- * Runs argv with the file in on its stdin; *out gets what it wrote to
- * stdout and stderr (allocated). Returns its exit status, -1 if killed.
- */
-static int
-spawn(const char *const argv[], const char *in, char **out)
-{
-	char	*v[8];
-	size_t	 i;
-	char	 path[PATH_MAX];
-	FILE	*f;
-	long	 n;
-	pid_t	 pid;
-	int	 fd, status;
-
-	snprintf(path, sizeof path, "%s/out.XXXXXX", base);
-	ck_assert_int_ge(fd = mkstemp(path), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int	ifd = open(in, O_RDONLY);
-
-		if (ifd == -1 || dup2(ifd, 0) == -1 || dup2(fd, 1) == -1 ||
-		    dup2(fd, 2) == -1)
-			_exit(126);
-		/* exec takes its words writable. */
-		for (i = 0; i < 7 && argv[i] != NULL; i++)
-			if ((v[i] = strdup(argv[i])) == NULL)
-				_exit(126);
-		v[i] = NULL;
-		execv(v[0], v);
-		_exit(127);
-	}
-	close(fd);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_ptr_nonnull(f = fopen(path, "r"));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	*out = calloc(1, (size_t)n + 1);
-	ck_assert_ptr_nonnull(*out);
-	ck_assert_uint_eq(fread(*out, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	unlink(path);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* text into a new file under base; static buffer with its path. */
+/* text into a new file under test_base; static buffer with its path. */
 static const char *
 spill(const char *text, size_t len)
 {
 	static char	path[PATH_MAX];
 	int		fd;
 
-	snprintf(path, sizeof path, "%s/expo.XXXXXX", base);
+	snprintf(path, sizeof path, "%s/expo.XXXXXX", test_base);
 	ck_assert_int_ge(fd = mkstemp(path), 0);
 	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
 	close(fd);
 	return path;
+}
+
+/* argv's exit status on len bytes of text; *out its words (allocated). */
+static int
+spawn_text(const char *const argv[], const char *text, size_t len,
+    char **out)
+{
+	const char	*in = spill(text, len);
+	int		 rc;
+
+	rc = test_spawn(argv, in, 1, out);
+	unlink(in);
+	return rc;
 }
 
 /* promcheck's exit status on len bytes of text; *out its words. */
@@ -380,12 +297,8 @@ static int
 promcheck_n(const char *text, size_t len, char **out)
 {
 	const char	*argv[] = { builtpath("tests/promcheck"), NULL };
-	const char	*in = spill(text, len);
-	int		 rc;
 
-	rc = spawn(argv, in, out);
-	unlink(in);
-	return rc;
+	return spawn_text(argv, text, len, out);
 }
 
 static int
@@ -431,26 +344,36 @@ promtool_find(char *why, size_t len)
 }
 
 /*
+ * promtool check metrics on text: true with its exit status in *rc and
+ * its words in *out (allocated). Without promtool, false having said
+ * SKIP (for who) and why.
+ */
+static bool
+promtool(const char *who, const char *text, int *rc, char **out)
+{
+	const char	*argv[] = { NULL, "check", "metrics", NULL };
+	char		 why[512];
+
+	if ((argv[0] = promtool_find(why, sizeof why)) == NULL) {
+		printf("SKIP: %s: %s\n", who, why);
+		return false;
+	}
+	*rc = spawn_text(argv, text, strlen(text), out);
+	return true;
+}
+
+/*
  * promtool check metrics on text: every complaint, lint included, fails.
- * Without promtool it says SKIP and why, and the strict checker alone
- * stands.
+ * Without promtool the strict checker alone stands.
  */
 static void
 promtool_ok(const char *text)
 {
-	const char	*tool, *in;
-	char		 why[512], *out = NULL;
-	const char	*argv[] = { NULL, "check", "metrics", NULL };
-	int		 rc;
+	char	*out = NULL;
+	int	 rc;
 
-	if ((tool = promtool_find(why, sizeof why)) == NULL) {
-		printf("SKIP: promtool check metrics: %s\n", why);
+	if (!promtool("promtool check metrics", text, &rc, &out))
 		return;
-	}
-	argv[0] = tool;
-	in = spill(text, strlen(text));
-	rc = spawn(argv, in, &out);
-	unlink(in);
 	ck_text(rc == 0 && out[strspn(out, " \n")] == '\0', text,
 	    "promtool check metrics: exit %d: %.1000s", rc, out);
 	free(out);
@@ -471,7 +394,7 @@ exposition_ok(const char *text)
 START_TEST(counts_exact)
 {
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	struct fixture	 fx;
 	char		*t;
 
@@ -508,7 +431,7 @@ END_TEST
 START_TEST(running_run_samples)
 {
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	struct fixture	 fx;
 	char		*t, line[512];
 
@@ -567,7 +490,7 @@ START_TEST(hot_add_histogram)
 		"+Inf\"} 2", NULL
 	};
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	struct fixture	 fx;
 	char		*t, line[256];
 	size_t		 i;
@@ -612,7 +535,7 @@ START_TEST(replace_histograms)
 		"2.5\"} 0", "5\"} 1", "+Inf\"} 1", NULL
 	};
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	struct fixture	 fx;
 	char		*t, line[256];
 	size_t		 i;
@@ -644,7 +567,7 @@ END_TEST
 START_TEST(empty_store)
 {
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	char		*t;
 
 	t = render(st, 0);
@@ -665,7 +588,7 @@ END_TEST
 START_TEST(label_values_escaped)
 {
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	int64_t		 id;
 	char		*t, line[256];
 
@@ -886,19 +809,11 @@ END_TEST
 /* promtool, when there is one, refuses what promcheck refuses. */
 START_TEST(promtool_rejects_broken)
 {
-	const char	*tool, *in;
-	char		 why[512], *out = NULL;
-	const char	*argv[] = { NULL, "check", "metrics", NULL };
-	int		 rc;
+	char	*out = NULL;
+	int	 rc;
 
-	if ((tool = promtool_find(why, sizeof why)) == NULL) {
-		printf("SKIP: promtool_rejects_broken: %s\n", why);
+	if (!promtool("promtool_rejects_broken", bad_cases[0].text, &rc, &out))
 		return;
-	}
-	argv[0] = tool;
-	in = spill(bad_cases[0].text, strlen(bad_cases[0].text));
-	rc = spawn(argv, in, &out);
-	unlink(in);
 	ck_assert_msg(rc != 0, "promtool took a duplicate series: %s", out);
 	free(out);
 }
@@ -978,7 +893,7 @@ START_TEST(served_over_http)
 	uint16_t		 port;
 
 	ck_assert_ptr_nonnull(eb = event_base_new());
-	st = open_ok(dir);
+	st = test_store_open(dir);
 	memset(&rc, 0, sizeof rc);
 	rc.state_dir = dir;
 	ck_assert_ptr_nonnull(runs = runs_new(eb, st, &rc, &cause));
@@ -1052,7 +967,7 @@ main(void)
 
 	/* Unchecked: made and removed once per case, by the runner. */
 	tc = tcase_create("store");
-	tcase_add_unchecked_fixture(tc, base_make, base_remove);
+	tcase_add_unchecked_fixture(tc, test_base_make, test_base_remove);
 	tcase_add_test(tc, counts_exact);
 	tcase_add_test(tc, running_run_samples);
 	tcase_add_test(tc, hot_add_histogram);
@@ -1062,14 +977,14 @@ main(void)
 	tcase_add_test(tc, floats_round_trip);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("checker");
-	tcase_add_unchecked_fixture(tc, base_make, base_remove);
+	tcase_add_unchecked_fixture(tc, test_base_make, test_base_remove);
 	tcase_add_loop_test(tc, promcheck_rejects, 0,
 	    (int)(sizeof bad_cases / sizeof bad_cases[0]));
 	tcase_add_test(tc, promcheck_accepts);
 	tcase_add_test(tc, promtool_rejects_broken);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("api");
-	tcase_add_unchecked_fixture(tc, base_make, base_remove);
+	tcase_add_unchecked_fixture(tc, test_base_make, test_base_remove);
 	tcase_add_test(tc, served_over_http);
 	suite_add_tcase(s, tc);
 	return test_run(s);

@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 
 #include <check.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -19,48 +18,12 @@
 #include <sqlite3.h>
 
 #include "hotsoak/finding.h"
+#include "common.h"
 #include "store.h"
 
 #define T0	1795255200000000000ULL	/* 2026-11-21T10:00:00Z */
 #define MS	1000000ULL
 #define S	1000000000ULL
-
-static char	base[1024];		/* removed after the tests */
-
-static void
-base_make(void)
-{
-	const char	*tmp = getenv("TMPDIR");
-
-	snprintf(base, sizeof base, "%s/check-store.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(base));
-}
-
-static int
-base_remove_one(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void
-base_remove(void)
-{
-	if (base[0] != '\0')
-		nftw(base, base_remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh folder under base for one test. Static buffer. */
-static const char *
-test_dir(void)
-{
-	static char	dir[2048];
-
-	snprintf(dir, sizeof dir, "%s/t.XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	return dir;
-}
 
 static char *
 db_path(const char *dir)
@@ -69,18 +32,6 @@ db_path(const char *dir)
 
 	snprintf(path, sizeof path, "%s/%s", dir, STORE_FILE);
 	return path;
-}
-
-static struct store *
-open_ok(const char *dir)
-{
-	struct store	*st;
-	char		*cause = NULL;
-
-	st = store_open(dir, &cause);
-	ck_assert_msg(st != NULL, "store_open: %s", cause ? cause : "?");
-	ck_assert_ptr_null(cause);
-	return st;
 }
 
 static int64_t
@@ -177,7 +128,7 @@ START_TEST(open_creates_wal_private)
 	struct stat	 sb;
 	char		*v, want[16];
 
-	st = open_ok(dir);
+	st = test_store_open(dir);
 	ck_assert_int_eq(stat(db_path(dir), &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 
@@ -191,10 +142,10 @@ START_TEST(open_creates_wal_private)
 	store_close(st);
 
 	/* Opening again migrates nothing and keeps what is there. */
-	st = open_ok(dir);
+	st = test_store_open(dir);
 	ck_assert_int_eq(run_new(st, "a", 1, T0), 1);
 	store_close(st);
-	st = open_ok(dir);
+	st = test_store_open(dir);
 	ck_assert_int_eq(run_new(st, "a", 1, T0), 2);
 	store_close(st);
 	store_close(NULL);
@@ -207,7 +158,7 @@ START_TEST(open_refuses_newer_schema)
 	struct store	*st;
 	char		*cause = NULL, sql[64], want[128], *v;
 
-	store_close(open_ok(dir));
+	store_close(test_store_open(dir));
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
 	    STORE_SCHEMA_VERSION + 1);
 	exec_other(dir, sql);
@@ -263,7 +214,7 @@ END_TEST
 START_TEST(run_round_trip)
 {
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	json_t		*r, *sum, *by_kind, *f;
 	char		*cause = NULL, *text;
 	int64_t		 id;
@@ -368,7 +319,7 @@ END_TEST
 START_TEST(finish_rules)
 {
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	json_t		*r, *sum;
 	char		*cause = NULL;
 	int64_t		 id;
@@ -446,7 +397,7 @@ END_TEST
 START_TEST(steps_upsert)
 {
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	struct store_step s = { 0 };
 	json_t		*r, *steps, *s0, *s1, *detail;
 	char		*cause = NULL;
@@ -532,7 +483,7 @@ START_TEST(findings_events_samples)
 		"io_error", "corruption", "io_error", "custom_kind", "hang"
 	};
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	struct store_finding f = { 0 };
 	struct store_sample sm = { 0 };
 	json_t		*r, *l, *a, *e, *by_kind, *detail;
@@ -738,7 +689,7 @@ page(struct store *st, const struct store_runs_filter *flt, int64_t *ids,
 START_TEST(runs_list_filters_and_pages)
 {
 	const char		*dir = test_dir();
-	struct store		*st = open_ok(dir);
+	struct store		*st = test_store_open(dir);
 	struct store_runs_filter flt;
 	json_t			*l, *r;
 	char			*cause = NULL;
@@ -872,7 +823,7 @@ END_TEST
 START_TEST(unknown_run)
 {
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	static char	 stale[] = "stale";
 	char		*cause = stale;
 
@@ -902,7 +853,7 @@ START_TEST(seed_exact)
 		UINT64_MAX
 	};
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	json_t		*r, *s;
 	char		*cause = NULL, want[32];
 	size_t		 i;
@@ -941,7 +892,7 @@ START_TEST(strings_as_given)
 		"",
 	};
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	struct store_run_new rn = { 0 };
 	json_t		*r, *l;
 	char		*cause = NULL, *text;
@@ -995,7 +946,7 @@ END_TEST
 START_TEST(ids_never_reused)
 {
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	struct store_finding f = { .kind = "hang", .title = "t",
 	    .source = "engine" };
 	char		*cause = NULL, *v;
@@ -1011,7 +962,7 @@ START_TEST(ids_never_reused)
 	ck_assert_str_eq(v, "0");
 	free(v);
 	/* ... and its id stays spent. */
-	st = open_ok(dir);
+	st = test_store_open(dir);
 	ck_assert_int_eq(run_new(st, "p", 1, T0), 3);
 	store_close(st);
 }
@@ -1020,7 +971,7 @@ END_TEST
 START_TEST(sqlite_errors_are_causes)
 {
 	const char	*dir = test_dir();
-	struct store	*st = open_ok(dir);
+	struct store	*st = test_store_open(dir);
 	struct store_run_new rn = { .plan = "p", .source = "s",
 	    .plan_text = "t", .backend = "local", .created_ns = T0 };
 	sqlite3		*db;
@@ -1219,7 +1170,7 @@ START_TEST(finish_survives_sigkill)
 	}
 	wait_killed(pid);
 
-	st = open_ok(dir);
+	st = test_store_open(dir);
 	r = store_run_get(st, 1, NULL);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(member_str(r, "status"), "finished");
@@ -1272,7 +1223,7 @@ START_TEST(interrupt_after_sigkill)
 	}
 	wait_killed(pid);
 
-	st = open_ok(dir);
+	st = test_store_open(dir);
 	ck_assert_int_eq(store_interrupt_unfinished(st, T0 + 60 * S, &count,
 	    &cause), 0);
 	ck_assert_uint_eq(count, 2);
@@ -1320,12 +1271,10 @@ main(void)
 {
 	Suite	*s = suite_create("store");
 	TCase	*tc = tcase_create("store");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_set_timeout(tc, 60);
 	/* Unchecked: made and removed once, by the runner, even on failure. */
-	tcase_add_unchecked_fixture(tc, base_make, base_remove);
+	tcase_add_unchecked_fixture(tc, test_base_make, test_base_remove);
 	tcase_add_test(tc, open_creates_wal_private);
 	tcase_add_test(tc, open_refuses_newer_schema);
 	tcase_add_test(tc, open_failures);
@@ -1344,9 +1293,5 @@ main(void)
 	tcase_add_test(tc, finish_survives_sigkill);
 	tcase_add_test(tc, interrupt_after_sigkill);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return test_run(s);
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hotsoak/util.h"
+
 /*
  * What it holds an exposition to, beyond the grammar (names, escapes,
  * floats, integer timestamps, the final newline):
@@ -145,39 +147,6 @@ pc_blanks(const char **p)
 		(*p)++;
 }
 
-/* Is the UTF-8 sequence at p (of at most left bytes) valid? Its length, or 0. */
-static size_t
-pc_utf8(const unsigned char *p, size_t left)
-{
-	uint32_t	c;
-	size_t		n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		c = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		c = p[0] & 0x07;
-	} else
-		return 0;
-	if (left < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 static void
 pc_check_utf8(const struct pc *pc, const char *s, const char *what)
 {
@@ -185,7 +154,7 @@ pc_check_utf8(const struct pc *pc, const char *s, const char *what)
 	size_t			 left = strlen(s), n;
 
 	while (left > 0) {
-		if ((n = pc_utf8(p, left)) == 0)
+		if ((n = utf8_seq_len(p, left)) == 0)
 			pc_fail(pc, "%s is not UTF-8", what);
 		p += n;
 		left -= n;
