@@ -39,6 +39,7 @@ struct fake_qmp {
 	json_t		*device_add;	/* the last device_add's arguments */
 	pthread_t	 thread;
 	unsigned	 fail_nth;	/* this command (from 1) gets GenericError; 0: none */
+	const char	*fail_id;	/* the device_add of this id gets GenericError */
 	json_t		*log;		/* [[command, arguments or null], ...] */
 	const char	*qom_type;	/* qom-get's answer; NULL: {} */
 };
@@ -77,7 +78,10 @@ answer(struct fake_qmp *f, const char *cmd, json_t *args)
 {
 	if (f->log != NULL)
 		json_array_append_new(f->log, json_pack("[sO?]", cmd, args));
-	if (f->fail_nth != 0 && f->answered + 1 == f->fail_nth)
+	if ((f->fail_nth != 0 && f->answered + 1 == f->fail_nth) ||
+	    (f->fail_id != NULL && strcmp(cmd, "device_add") == 0 &&
+	    json_is_string(json_object_get(args, "id")) && strcmp(f->fail_id,
+	    json_string_value(json_object_get(args, "id"))) == 0))
 		return "{\"error\": {\"class\": \"GenericError\", \"desc\": "
 		    "\"Device initialization failed\"}";
 	if (strcmp(cmd, "qom-get") == 0 && f->qom_type != NULL) {
@@ -513,8 +517,11 @@ START_TEST(attach_io_bridge)
 	ck_assert_str_eq(sv(a, "id"), "hotsoak-vblk-io1");
 
 	/* The second bridge's disk is refused: its nodes go, the bridge stays. */
-	/* qom-get, the bridge, two nodes, then the disk: the fifth from here. */
-	T.fq.fail_nth = T.fq.answered + 5;
+	/*
+	 * By its id, not its place in the line: an answer of the first bridge
+	 * may still be on its way when this is set.
+	 */
+	T.fq.fail_id = "hotsoak-vblk-io2";
 	T.done = 0;
 	backend_hot_add_io_bridge(b, 8ULL << 20, bridge_done, NULL);
 	loop(5000);
