@@ -28,40 +28,6 @@
 	"started_ns, finished_ns"
 #define Q_RUN_NCOLUMNS	10
 
-/* Length of the valid UTF-8 sequence at p (left bytes remain), 0 if none. */
-static size_t
-q_utf8_seq(const unsigned char *p, size_t left)
-{
-	uint32_t	c;
-	size_t		n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		c = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		c = p[0] & 0x07;
-	} else
-		return 0;
-	if (left < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)))
-		return 0;
-	if (n == 4 && (c < 0x10000 || c > 0x10ffff))
-		return 0;
-	return n;
-}
-
 /*
  * A JSON string of len bytes at s. JSON has no room for bytes that are not
  * UTF-8, and a name typed in Latin-1 must not make a run unreadable: such
@@ -80,7 +46,7 @@ q_string(const char *s, size_t len)
 	if ((buf = malloc(len * 3 + 1)) == NULL)
 		return NULL;
 	for (i = 0; i < len; i += n) {
-		if ((n = q_utf8_seq(p + i, len - i)) != 0) {
+		if ((n = utf8_seq_len(p + i, len - i)) != 0) {
 			memcpy(buf + out, p + i, n);
 			out += n;
 		} else {
