@@ -260,7 +260,9 @@ campaigns_reload(struct campaigns *cs)
 			v[i].next = camp_next(cs, &v[i], now);
 	}
 	camps_free(cs->v, cs->n);
-	qsort(v, n, sizeof *v, camp_cmp);
+	/* A folder without campaigns gives no array: qsort wants one. */
+	if (n > 0)
+		qsort(v, n, sizeof *v, camp_cmp);
 	cs->v = v;
 	cs->n = n;
 	for (i = 0; i < n; i++) {

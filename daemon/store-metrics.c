@@ -39,6 +39,14 @@ static const char *const sm_units[] = { "cpu", "memory", "io_bridge", NULL };
 	"THEN json_extract(detail, '" path "') END"
 
 /*
+ * Ends the subquery that works out each row's values. A LIMIT keeps SQLite
+ * from flattening it into the aggregate above, which would copy the JSON
+ * lookups of v into each of a histogram's dozen columns: over months of
+ * events that was 2.5 times the work. -1 is no limit.
+ */
+#define SM_ONCE	" LIMIT -1"
+
+/*
  * The histogram columns of value v: count(v), total(v), then one
  * sum(v <= bound) per bucket; sum() over no row is NULL, read as 0.
  */
@@ -224,7 +232,7 @@ sm_hot_add_read(struct store *st, struct store_metrics *m, char **cause)
 	snprintf(sql, sizeof sql, "SELECT u, count(*), %s FROM (SELECT "
 	    "coalesce(json_extract(detail, '$.unit'), 'unknown') AS u, "
 	    SM_NUM("$.latency_ms") " AS v FROM events WHERE "
-	    "kind = 'hot_add_seen' AND json_valid(detail)) "
+	    "kind = 'hot_add_seen' AND json_valid(detail)" SM_ONCE ") "
 	    "GROUP BY u ORDER BY u", hist);
 	if (store_prepare(st, &stmt, sql, cause) != 0)
 		return -1;
@@ -265,7 +273,8 @@ sm_replace_read(struct store *st, struct store_metrics *m, char **cause)
 	    SM_NUM("$.resume.host_held_ms") ", " SM_NUM("$.resume.held_ms")
 	    ", " SM_NUM("$.held_ms") ") AS h, " SM_NUM("$.stall_ms") " AS s "
 	    "FROM events WHERE kind = 'replace' AND json_valid(detail) AND "
-	    "json_type(detail, '$.outage_ms') IS NOT NULL)", held, stall);
+	    "json_type(detail, '$.outage_ms') IS NOT NULL" SM_ONCE ")", held,
+	    stall);
 	if (store_prepare(st, &stmt, sql, cause) != 0)
 		return -1;
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
