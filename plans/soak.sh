@@ -1,8 +1,10 @@
 #!/bin/bash
 # soak.sh: the main job: starts a private hotsoakd (loopback, any free
 # port, state in a temporary folder unless HOTSOAK_STATE_DIR is set), runs
-# one shipped plan on it with `hotsoak run --wait`, prints the summary, and
-# stops the daemon. Exits as `hotsoak run` does: 0 pass, 1 fail, 2 error.
+# one shipped plan on it with `hotsoak run --wait` (a campaign, such as
+# `quick`, with `hotsoak campaign start --wait`), prints the summary, and
+# stops the daemon. Exits as those do: 0 pass, 1 fail, 2 error, 3 flaky.
+# Campaigns start only by hand here: the daemon runs without schedules.
 #
 # usage: soak.sh [PLAN]   (default local-soak; a name in plans/ or a file)
 set -euo pipefail
@@ -44,7 +46,12 @@ done
 server=$(cat "$state/hotsoakd.url")
 echo "hotsoakd at $server, state in $state, log in $state.log"
 set +e
-"$bindir/hotsoak" --server "$server" run "$plan" --wait
+f=$plans/${plan%.yaml}.yaml
+if [ -f "$f" ] && grep -q '^kind:[[:space:]]*campaign' "$f"; then
+	"$bindir/hotsoak" --server "$server" campaign start "${plan%.yaml}" --wait
+else
+	"$bindir/hotsoak" --server "$server" run "$plan" --wait
+fi
 rc=$?
 set -e
 [ -n "$own_state" ] && [ "$rc" -eq 0 ] && rm -f "$state.log"
