@@ -22,8 +22,8 @@ abort_exec(int argc, char **argv)
 	char			*path;
 	int			 rc;
 
-	if (client_getopt_flags(&o, &f, argc, argv, "h", NULL, ABORT_USAGE,
-	    &rc) != 0)
+	if (client_getopt_flags(&o, &f, argc, argv, CLIENT_FLAGS_NONE, NULL,
+	    ABORT_USAGE, &rc) != 0)
 		return rc;
 	if (argc - optind != 1)
 		return client_usage(stderr, ABORT_USAGE);

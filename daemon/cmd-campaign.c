@@ -264,12 +264,6 @@ static const struct wait_follow campaign_follow = {
 static int
 campaign_start(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLIENT_LONGOPTS_WAIT,
-		CLIENT_LONGOPT_JSON,
-		CLIENT_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct client_opts	 o;
 	struct client_flags	 f;
 	struct client		 c;
@@ -278,8 +272,8 @@ campaign_start(int argc, char **argv)
 	char			*path = NULL, id[32], other[32];
 	int			 rc;
 
-	if (client_getopt_flags(&o, &f, argc, argv, "wji:h", longopts,
-	    START_USAGE, &rc) != 0)
+	if (client_getopt_flags(&o, &f, argc, argv, CLIENT_FLAGS_WAIT |
+	    CLIENT_FLAGS_JSON, NULL, START_USAGE, &rc) != 0)
 		return rc;
 	if (argc - optind != 1 || *argv[optind] == '\0')
 		return client_usage(stderr, START_USAGE);
@@ -439,7 +433,7 @@ campaign_print_events(const json_t *events)
 
 /* A campaign (GET /api/v1/campaigns/NAME): its setup, runs and events. */
 static void
-campaign_print(const json_t *cj)
+campaign_print(struct client *c, const json_t *cj)
 {
 	const json_t	*plans, *errors, *e, *runs, *events;
 	const char	*name, *file, *desc, *sched;
@@ -447,6 +441,7 @@ campaign_print(const json_t *cj)
 	uint64_t	 v;
 	size_t		 i;
 
+	(void)c;	/* the campaign holds all it shows */
 	name = client_str(cj, "name");
 	file = client_str(cj, "file");
 	printf("campaign %s", name != NULL ? name : "?");
@@ -501,60 +496,90 @@ campaign_print(const json_t *cj)
 	fflush(stdout);
 }
 
+/* What campaign show and abort are about: a campaign or one of its runs. */
+struct campaign_target {
+	struct client	 c;
+	const char	*arg;		/* NAME or ID as given */
+	int		 byid;		/* arg is a campaign run's ID */
+	char		*path;		/* its path; the campaign's then under it */
+};
+
+/*
+ * Options of argv into f, NAME|ID into t and the client opened: 0 (clear
+ * t with campaign_target_clear), else -1 with the status to exit with in
+ * *status, having said why.
+ */
+static int
+campaign_target_open(struct campaign_target *t, struct client_flags *f,
+    int argc, char **argv, unsigned flags, const char *usage,
+    const char *then, int *status)
+{
+	struct client_opts	o;
+
+	memset(t, 0, sizeof *t);
+	if (client_getopt_flags(&o, f, argc, argv, flags, NULL, usage,
+	    status) != 0)
+		return -1;
+	if (argc - optind != 1 || *argv[optind] == '\0') {
+		*status = client_usage(stderr, usage);
+		return -1;
+	}
+	t->arg = argv[optind];
+	t->byid = client_check_id(t->arg) == 0;
+	if (client_open(&t->c, &o) != CMD_OK) {
+		*status = CMD_ERROR;
+		return -1;
+	}
+	if (!t->byid)
+		t->path = campaign_path(t->arg, then);
+	else if (asprintf(&t->path, CLIENT_API "/campaign-runs/%s",
+	    t->arg) == -1) {
+		t->path = NULL;
+		fprintf(stderr, "hotsoak: out of memory\n");
+	}
+	if (t->path == NULL) {
+		client_clear(&t->c);
+		*status = CMD_ERROR;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+campaign_target_clear(struct campaign_target *t)
+{
+	client_clear(&t->c);
+	free(t->path);
+}
+
 #define SHOW_USAGE	"campaign show [--json] " CLIENT_USAGE " NAME|ID\n" \
 			"an ID (digits only) is a campaign run, anything else " \
 			"a campaign's name"
 
+/* Nothing of ours is refused: a failed GET is CMD_ERROR. */
+static const struct object_view campaign_view = {
+	.print = campaign_print,
+	.refused = CMD_ERROR,
+};
+static const struct object_view campaign_run_view = {
+	.print = campaign_print_run,
+	.status = campaign_run_status,
+	.refused = CMD_ERROR,
+};
+
 static int
 campaign_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLIENT_LONGOPT_JSON,
-		CLIENT_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
-	struct client_opts	 o;
-	struct client_flags	 f;
-	struct client		 c;
-	struct client_reply	 r;
-	const char		*arg;
-	char			*path = NULL;
-	int			 byid, rc;
+	struct campaign_target	t;
+	struct client_flags	f;
+	int			rc;
 
-	if (client_getopt_flags(&o, &f, argc, argv, "jh", longopts, SHOW_USAGE,
-	    &rc) != 0)
+	if (campaign_target_open(&t, &f, argc, argv, CLIENT_FLAGS_JSON,
+	    SHOW_USAGE, NULL, &rc) != 0)
 		return rc;
-	if (argc - optind != 1 || *argv[optind] == '\0')
-		return client_usage(stderr, SHOW_USAGE);
-	arg = argv[optind];
-	byid = client_check_id(arg) == 0;
-	if (client_open(&c, &o) != CMD_OK)
-		return CMD_ERROR;
-	memset(&r, 0, sizeof r);
-	if (byid) {
-		if (asprintf(&path, CLIENT_API "/campaign-runs/%s", arg) == -1)
-			path = NULL;
-	} else
-		path = campaign_path(arg, NULL);
-	if (path == NULL) {
-		rc = CMD_ERROR;
-		goto out;
-	}
-	if ((rc = client_get(&c, path, &r)) != CMD_OK) {
-		rc = CMD_ERROR;	/* nothing of ours was refused */
-		goto out;
-	}
-	if (f.json)
-		client_print_json(r.json);
-	else if (byid)
-		campaign_print_run(&c, r.json);
-	else
-		campaign_print(r.json);
-	rc = byid ? campaign_run_status(r.json) : CMD_OK;
-out:
-	client_reply_clear(&r);
-	client_clear(&c);
-	free(path);
+	rc = object_show(&t.c, t.path, &f, t.byid ? &campaign_run_view :
+	    &campaign_view);
+	campaign_target_clear(&t);
 	return rc;
 }
 
@@ -565,48 +590,26 @@ out:
 static int
 campaign_abort(int argc, char **argv)
 {
-	struct client_opts	 o;
-	struct client_flags	 f;
-	struct client		 c;
-	struct client_reply	 r;
-	const char		*arg;
-	char			*path = NULL, id[32];
-	int			 byid, rc;
+	struct campaign_target	t;
+	struct client_flags	f;
+	struct client_reply	r;
+	char			id[32];
+	int			rc;
 
-	if (client_getopt_flags(&o, &f, argc, argv, "h", NULL, ABORT_USAGE,
-	    &rc) != 0)
+	if (campaign_target_open(&t, &f, argc, argv, CLIENT_FLAGS_NONE,
+	    ABORT_USAGE, "abort", &rc) != 0)
 		return rc;
-	if (argc - optind != 1 || *argv[optind] == '\0')
-		return client_usage(stderr, ABORT_USAGE);
-	arg = argv[optind];
-	byid = client_check_id(arg) == 0;
-	if (client_open(&c, &o) != CMD_OK)
-		return CMD_ERROR;
-	memset(&r, 0, sizeof r);
-	if (byid) {
-		if (asprintf(&path, CLIENT_API "/campaign-runs/%s", arg) == -1)
-			path = NULL;
-	} else
-		path = campaign_path(arg, "abort");
-	if (path == NULL) {
-		rc = CMD_ERROR;
-		goto out;
-	}
 	/* 409 (none running, or finished) is CMD_FAILED, as the API says. */
-	rc = client_call(&c, byid ? HTTP_DELETE : HTTP_POST, path, NULL,
-	    byid ? NULL : "", 0, &r);
-	if (rc != CMD_OK)
-		goto out;
-	if (byid)
-		printf("campaign run %s: aborting\n", arg);
-	else if (client_id(r.json, "id", id, sizeof id) == 0)
-		printf("campaign run %s (%s): aborting\n", id, arg);
-	else
-		printf("campaign %s: aborting\n", arg);
-out:
+	rc = client_call(&t.c, t.byid ? HTTP_DELETE : HTTP_POST, t.path, NULL,
+	    t.byid ? NULL : "", 0, &r);
+	if (rc == CMD_OK && t.byid)
+		printf("campaign run %s: aborting\n", t.arg);
+	else if (rc == CMD_OK && client_id(r.json, "id", id, sizeof id) == 0)
+		printf("campaign run %s (%s): aborting\n", id, t.arg);
+	else if (rc == CMD_OK)
+		printf("campaign %s: aborting\n", t.arg);
 	client_reply_clear(&r);
-	client_clear(&c);
-	free(path);
+	campaign_target_clear(&t);
 	return rc;
 }
 

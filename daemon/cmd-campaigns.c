@@ -73,11 +73,6 @@ campaigns_row(struct table *t, const json_t *cj)
 static int
 campaigns_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLIENT_LONGOPT_JSON,
-		CLIENT_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct client_opts	 o;
 	struct client_flags	 f;
 	struct client		 c;
@@ -87,8 +82,8 @@ campaigns_exec(int argc, char **argv)
 	size_t			 i;
 	int			 rc;
 
-	if (client_getopt_flags(&o, &f, argc, argv, "jh", longopts,
-	    CAMPAIGNS_USAGE, &rc) != 0)
+	if (client_getopt_flags(&o, &f, argc, argv, CLIENT_FLAGS_JSON,
+	    NULL, CAMPAIGNS_USAGE, &rc) != 0)
 		return rc;
 	if (optind != argc)
 		return client_usage(stderr, CAMPAIGNS_USAGE);

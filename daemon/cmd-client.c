@@ -89,19 +89,53 @@ client_flag(struct client_flags *f, int ch, const char *usage, int *status)
 	}
 }
 
+/* The most long options a command's table holds, its own and ours. */
+#define CLIENT_LONGOPTS_MAX	24
+
 int
 client_getopt_flags(struct client_opts *o, struct client_flags *f, int argc,
-    char **argv, const char *optstring, const struct option *longopts,
+    char **argv, unsigned flags, const struct client_own *own,
     const char *usage, int *status)
 {
-	int	ch;
+	static const struct option	 shared[] = {
+		CLIENT_LONGOPT_JSON,
+		CLIENT_LONGOPTS_WAIT,
+		CLIENT_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct option			 longopts[CLIENT_LONGOPTS_MAX];
+	const struct option		*l;
+	char				 optstring[2 * CLIENT_LONGOPTS_MAX];
+	size_t				 n = 0;
+	int				 ch;
 
 	memset(o, 0, sizeof *o);
 	memset(f, 0, sizeof *f);
+	for (l = own != NULL ? own->longopts : NULL; l != NULL &&
+	    l->name != NULL && n + sizeof shared / sizeof shared[0] <
+	    CLIENT_LONGOPTS_MAX; l++)
+		longopts[n++] = *l;
+	for (l = shared; l->name != NULL; l++) {
+		if ((l->val == 'j' && !(flags & CLIENT_FLAGS_JSON)) ||
+		    ((l->val == 'w' || l->val == 'i') &&
+		    !(flags & CLIENT_FLAGS_WAIT)))
+			continue;
+		longopts[n++] = *l;
+	}
+	memset(&longopts[n], 0, sizeof longopts[n]);
+	snprintf(optstring, sizeof optstring, "%s%s%sh",
+	    own != NULL ? own->optstring : "",
+	    flags & CLIENT_FLAGS_WAIT ? "wi:" : "",
+	    flags & CLIENT_FLAGS_JSON ? "j" : "");
 	optind = 0;
-	while ((ch = client_getopt(o, argc, argv, optstring, longopts)) != -1)
-		if (client_flag(f, ch, usage, status) != 0)
+	while ((ch = client_getopt(o, argc, argv, optstring, longopts)) != -1) {
+		if (own != NULL && ch != '?' && ch != ':' &&
+		    strchr(own->optstring, ch) != NULL) {
+			if (own->parse(own->arg, ch, status) != 0)
+				return -1;
+		} else if (client_flag(f, ch, usage, status) != 0)
 			return -1;
+	}
 	return 0;
 }
 

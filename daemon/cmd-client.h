@@ -69,6 +69,13 @@ struct client_flags {
 	{ "wait", no_argument, NULL, 'w' }, \
 	{ "interval", required_argument, NULL, 'i' }
 
+/* Which shared options a command takes, for client_getopt_flags. */
+enum client_flag_set {
+	CLIENT_FLAGS_NONE = 0x0,	/* the client options and -h alone */
+	CLIENT_FLAGS_JSON = 0x1,	/* --json */
+	CLIENT_FLAGS_WAIT = 0x2		/* --wait and --interval DUR */
+};
+
 /*
  * Option ch of client_getopt into f when it is a shared one ('j', 'w',
  * 'i'): 0. Else -1 with the status to exit with in *status, having said
@@ -79,13 +86,26 @@ int	client_flag(struct client_flags *, int ch, const char *usage,
 	    int *status);
 
 /*
- * For a command whose options are all shared ones: zero o and f, then
- * client_getopt over argv (longopts NULL: the client options alone) into
- * them. 0, else -1 with *status as client_flag gives it.
+ * A command's own options, apart from the shared ones: their optstring
+ * and NULL-terminated longopts, and parse, which takes each (its value in
+ * optarg) into arg: 0, else -1 with the status to exit with in *status,
+ * having said why.
+ */
+struct client_own {
+	const char		*optstring;
+	const struct option	*longopts;
+	int			(*parse)(void *arg, int ch, int *status);
+	void			*arg;
+};
+
+/*
+ * Zero o and f, then getopt_long over argv for the client options, -h,
+ * the shared options of flags (enum client_flag_set) and own's (NULL:
+ * none). 0, else -1 with *status as client_flag or own->parse gives it.
  */
 int	client_getopt_flags(struct client_opts *, struct client_flags *,
-	    int argc, char **argv, const char *optstring,
-	    const struct option *longopts, const char *usage, int *status);
+	    int argc, char **argv, unsigned flags,
+	    const struct client_own *own, const char *usage, int *status);
 
 /*
  * What a command started, said: with --json alone the server's object on

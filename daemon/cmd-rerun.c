@@ -227,17 +227,36 @@ static const struct wait_follow rerun_follow = {
 	.print = rerun_print,
 };
 
+/* --times and --parallel; 0 when not given. */
+struct rerun_counts {
+	uint64_t	times;
+	uint64_t	parallel;
+};
+
+static int
+rerun_option(void *arg, int ch, int *status)
+{
+	struct rerun_counts	*n = arg;
+
+	if (rerun_count(ch == 'n' ? "--times" : "--parallel", optarg,
+	    ch == 'n' ? &n->times : &n->parallel) == CMD_OK)
+		return 0;
+	*status = CMD_ERROR;
+	return -1;
+}
+
+static const struct option rerun_longopts[] = {
+	{ "times", required_argument, NULL, 'n' },
+	{ "parallel", required_argument, NULL, 'p' },
+	{ NULL, 0, NULL, 0 }
+};
+
 static int
 rerun_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "times", required_argument, NULL, 'n' },
-		{ "parallel", required_argument, NULL, 'p' },
-		CLIENT_LONGOPTS_WAIT,
-		CLIENT_LONGOPT_JSON,
-		CLIENT_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
+	struct rerun_counts	 n = { 0, 0 };
+	const struct client_own	 own = { "n:p:", rerun_longopts,
+				    rerun_option, &n };
 	struct client_opts	 o;
 	struct client_flags	 f;
 	struct client		 c;
@@ -245,31 +264,21 @@ rerun_exec(int argc, char **argv)
 	json_t			*req = NULL;
 	const char		*id;
 	char			*path = NULL, *body = NULL, rid[32];
-	uint64_t		 times = 0, parallel = 0;
-	int			 ch, rc;
+	int			 rc;
 
-	memset(&o, 0, sizeof o);
-	memset(&f, 0, sizeof f);
-	optind = 0;
-	while ((ch = client_getopt(&o, argc, argv, "n:p:wji:h",
-	    longopts)) != -1) {
-		if (ch == 'n' || ch == 'p') {
-			if (rerun_count(ch == 'n' ? "--times" : "--parallel",
-			    optarg, ch == 'n' ? &times : &parallel) != CMD_OK)
-				return CMD_ERROR;
-		} else if (client_flag(&f, ch, RERUN_USAGE, &rc) != 0)
-			return rc;
-	}
-	if (argc - optind != 1 || times == 0)
+	if (client_getopt_flags(&o, &f, argc, argv, CLIENT_FLAGS_WAIT |
+	    CLIENT_FLAGS_JSON, &own, RERUN_USAGE, &rc) != 0)
+		return rc;
+	if (argc - optind != 1 || n.times == 0)
 		return client_usage(stderr, RERUN_USAGE);
 	id = argv[optind];
 	if (client_open_run(&c, &o, id, &path) != CMD_OK)
 		return CMD_ERROR;
 	memset(&r, 0, sizeof r);
 	/* The server's default parallelism holds unless one is asked for. */
-	if ((req = json_pack("{s:I}", "times", (json_int_t)times)) == NULL ||
-	    (parallel > 0 && json_object_set_new(req, "parallel",
-	    json_integer((json_int_t)parallel)) != 0) ||
+	if ((req = json_pack("{s:I}", "times", (json_int_t)n.times)) == NULL ||
+	    (n.parallel > 0 && json_object_set_new(req, "parallel",
+	    json_integer((json_int_t)n.parallel)) != 0) ||
 	    client_path_add(&path, "rerun") != 0 ||
 	    (body = json_dumps(req, JSON_COMPACT)) == NULL) {
 		fprintf(stderr, "hotsoak: out of memory\n");
@@ -287,8 +296,8 @@ rerun_exec(int argc, char **argv)
 		goto out;
 	}
 	client_started(&f, r.json, "rerun %s: run %s %llu time%s, %s"
-	    CLIENT_API "/reruns/%s\n", rid, id, (unsigned long long)times,
-	    times == 1 ? "" : "s", c.server, rid);
+	    CLIENT_API "/reruns/%s\n", rid, id, (unsigned long long)n.times,
+	    n.times == 1 ? "" : "s", c.server, rid);
 	if (f.wait)
 		rc = wait_follow(&c, &rerun_follow, rid, &f);
 out:

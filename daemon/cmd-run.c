@@ -203,12 +203,6 @@ run_body(const char *plan, char **body, size_t *len, const char **ctype)
 static int
 run_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLIENT_LONGOPTS_WAIT,
-		CLIENT_LONGOPT_JSON,
-		CLIENT_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct client_opts	 o;
 	struct client_flags	 f;
 	struct client		 c;
@@ -218,8 +212,8 @@ run_exec(int argc, char **argv)
 	size_t			 len = 0;
 	int			 rc;
 
-	if (client_getopt_flags(&o, &f, argc, argv, "wji:h", longopts,
-	    RUN_USAGE, &rc) != 0)
+	if (client_getopt_flags(&o, &f, argc, argv, CLIENT_FLAGS_WAIT |
+	    CLIENT_FLAGS_JSON, NULL, RUN_USAGE, &rc) != 0)
 		return rc;
 	if (argc - optind != 1)
 		return client_usage(stderr, RUN_USAGE);

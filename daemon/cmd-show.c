@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "cmd-client.h"
+#include "cmd-wait.h"
 
 #define SHOW_FINDINGS	10	/* findings listed under the summary */
 
@@ -359,37 +360,29 @@ show_run_status(const json_t *run)
 
 #define SHOW_USAGE	"show [--json] " CLIENT_USAGE " ID"
 
+static const struct object_view show_view = {
+	.print = show_print_run,
+	.status = show_run_status,
+	.refused = CMD_ERROR,		/* nothing of ours was refused */
+};
+
 static int
 show_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLIENT_LONGOPT_JSON,
-		CLIENT_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct client_opts	 o;
 	struct client_flags	 f;
 	struct client		 c;
-	struct client_reply	 r;
 	char			*path;
 	int			 rc;
 
-	if (client_getopt_flags(&o, &f, argc, argv, "jh", longopts, SHOW_USAGE,
-	    &rc) != 0)
+	if (client_getopt_flags(&o, &f, argc, argv, CLIENT_FLAGS_JSON, NULL,
+	    SHOW_USAGE, &rc) != 0)
 		return rc;
 	if (argc - optind != 1)
 		return client_usage(stderr, SHOW_USAGE);
 	if (client_open_run(&c, &o, argv[optind], &path) != CMD_OK)
 		return CMD_ERROR;
-	if ((rc = client_get(&c, path, &r)) == CMD_OK) {
-		if (f.json)
-			client_print_json(r.json);
-		else
-			show_print_run(&c, r.json);
-		rc = show_run_status(r.json);
-	} else if (rc == CMD_FAILED)
-		rc = CMD_ERROR;	/* nothing of ours was refused */
-	client_reply_clear(&r);
+	rc = object_show(&c, path, &f, &show_view);
 	client_clear(&c);
 	free(path);
 	return rc;

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "cmd-client.h"
 #include "cmd-table.h"
+#include "cmd-wait.h"
 
 /* The verdicts an outcome can have, in the order they are shown. */
 static const char *const summary_verdicts[] = {
@@ -190,10 +191,11 @@ summary_cruns(const json_t *cruns)
 }
 
 static void
-summary_print(const json_t *s)
+summary_print(struct client *c, const json_t *s)
 {
 	const json_t	*plans, *kinds, *cruns;
 
+	(void)c;	/* the summary holds all it shows */
 	summary_totals(s);
 	plans = client_arr(s, "plans");
 	if (json_array_size(plans) > 0) {
@@ -219,56 +221,62 @@ summary_print(const json_t *s)
 			"WHEN is RFC 3339, unix seconds, or a time ago: 24h, 7d, " \
 			"90m (the default since is 24h)"
 
+/* --since and --until as given; the server reads them. */
+struct summary_when {
+	const char	*since;
+	const char	*until;
+};
+
+static int
+summary_option(void *arg, int ch, int *status)
+{
+	struct summary_when	*w = arg;
+
+	(void)status;	/* any WHEN goes: the server says what it cannot read */
+	if (ch == 's')
+		w->since = optarg;
+	else
+		w->until = optarg;
+	return 0;
+}
+
+static const struct option summary_longopts[] = {
+	{ "since", required_argument, NULL, 's' },
+	{ "until", required_argument, NULL, 'u' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct object_view summary_view = {
+	.print = summary_print,
+	.refused = CMD_FAILED,		/* a WHEN it could not read */
+};
+
 static int
 summary_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "since", required_argument, NULL, 's' },
-		{ "until", required_argument, NULL, 'u' },
-		CLIENT_LONGOPT_JSON,
-		CLIENT_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
+	struct summary_when	 w = { NULL, NULL };
+	const struct client_own	 own = { "s:u:", summary_longopts,
+				    summary_option, &w };
 	struct client_opts	 o;
 	struct client_flags	 f;
 	struct client		 c;
-	struct client_reply	 r;
-	const char		*since = NULL, *until = NULL;
 	char			*path = NULL;
-	int			 ch, rc;
+	int			 rc;
 
-	memset(&o, 0, sizeof o);
-	memset(&f, 0, sizeof f);
-	optind = 0;
-	while ((ch = client_getopt(&o, argc, argv, "s:u:jh", longopts)) != -1) {
-		if (ch == 's')
-			since = optarg;
-		else if (ch == 'u')
-			until = optarg;
-		else if (client_flag(&f, ch, SUMMARY_USAGE, &rc) != 0)
-			return rc;
-	}
+	if (client_getopt_flags(&o, &f, argc, argv, CLIENT_FLAGS_JSON, &own,
+	    SUMMARY_USAGE, &rc) != 0)
+		return rc;
 	if (optind != argc)
 		return client_usage(stderr, SUMMARY_USAGE);
 	if (client_open(&c, &o) != CMD_OK)
 		return CMD_ERROR;
-	memset(&r, 0, sizeof r);
-	/* The server reads WHEN; it says what it could not. */
 	if ((path = strdup(CLIENT_API "/summary")) == NULL ||
-	    (since != NULL && client_query_add(&path, "since", since) != 0) ||
-	    (until != NULL && client_query_add(&path, "until", until) != 0)) {
+	    (w.since != NULL && client_query_add(&path, "since", w.since) != 0) ||
+	    (w.until != NULL && client_query_add(&path, "until", w.until) != 0)) {
 		fprintf(stderr, "hotsoak: out of memory\n");
 		rc = CMD_ERROR;
-		goto out;
-	}
-	if ((rc = client_get(&c, path, &r)) != CMD_OK)
-		goto out;
-	if (f.json)
-		client_print_json(r.json);
-	else
-		summary_print(r.json);
-out:
-	client_reply_clear(&r);
+	} else
+		rc = object_show(&c, path, &f, &summary_view);
 	client_clear(&c);
 	free(path);
 	return rc;

@@ -139,6 +139,34 @@ wait_finished(struct client *c, const char *path, uint64_t interval_ms,
 	return end;
 }
 
+/* obj as --json wants it, else by print; then status of it (NULL: CMD_OK). */
+static int
+object_print(struct client *c, const json_t *obj,
+    const struct client_flags *f, void (*print)(struct client *,
+    const json_t *), int (*status)(const json_t *))
+{
+	if (f->json)
+		client_print_json(obj);
+	else
+		print(c, obj);
+	return status != NULL ? status(obj) : CMD_OK;
+}
+
+int
+object_show(struct client *c, const char *path, const struct client_flags *f,
+    const struct object_view *v)
+{
+	struct client_reply	r;
+	int			rc;
+
+	if ((rc = client_get(c, path, &r)) == CMD_OK)
+		rc = object_print(c, r.json, f, v->print, v->status);
+	else if (rc == CMD_FAILED)
+		rc = v->refused;
+	client_reply_clear(&r);
+	return rc;
+}
+
 int
 wait_follow(struct client *c, const struct wait_follow *w, const char *id,
     const struct client_flags *f)
@@ -152,11 +180,7 @@ wait_follow(struct client *c, const struct wait_follow *w, const char *id,
 	switch (wait_finished(c, path, f->interval_ms > 0 ? f->interval_ms :
 	    WAIT_INTERVAL_MS, f->json ? NULL : w->progress, &r)) {
 	case WAIT_FINISHED:
-		if (f->json)
-			client_print_json(r.json);
-		else
-			w->print(c, r.json);
-		rc = w->status != NULL ? w->status(r.json) : CMD_OK;
+		rc = object_print(c, r.json, f, w->print, w->status);
 		break;
 	case WAIT_INTERRUPTED:
 		fprintf(stderr, "hotsoak: stopped waiting; %s %s goes on (%s%s)\n",

@@ -1,5 +1,5 @@
-/* cmd-wait.h: following an object of the API (a campaign run, a rerun)
- * until its "status" is "finished", with a live line; ^C stops the waiting. */
+/* cmd-wait.h: showing an object of the API (a run, a campaign run, a rerun)
+ * at once or once its "status" is "finished", with a live line; ^C stops the waiting. */
 #ifndef HOTSOAK_CMD_WAIT_H
 #define HOTSOAK_CMD_WAIT_H
 
@@ -60,5 +60,21 @@ struct wait_follow {
  */
 int	wait_follow(struct client *, const struct wait_follow *w,
 	    const char *id, const struct client_flags *f);
+
+/* How object_show shows what it fetched. */
+struct object_view {
+	void	(*print)(struct client *, const json_t *obj);
+	int	(*status)(const json_t *obj);	/* NULL: CMD_OK */
+	int	 refused;	/* the status when the server refuses the GET */
+};
+
+/*
+ * GET path and show it: as JSON with --json, else by v->print. Returns
+ * v->status of it; when the GET fails, v->refused for a refusal
+ * (CMD_FAILED: the path holds the user's input), else CMD_ERROR, having
+ * said why.
+ */
+int	object_show(struct client *, const char *path,
+	    const struct client_flags *f, const struct object_view *v);
 
 #endif

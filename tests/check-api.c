@@ -37,6 +37,7 @@
 #include "runner.h"
 #include "runs.h"
 #include "store.h"
+#include "fake-runner.h"
 
 #define DEADLINE_MS	15000		/* one exchange with the server */
 #define MIB		(1024 * 1024)
@@ -203,28 +204,11 @@ static int
 held_submit(void *arg, struct plan_file *pf, const char *text,
     const struct runs_submit_opts *o, int64_t *id, char **cause)
 {
-	struct store_run_new	 n;
 	struct job		*j;
 
 	ck_assert_uint_lt(fx.njobs, JOBS_MAX);
-	memset(&n, 0, sizeof n);
-	n.plan = pf->plan->name;
-	n.source = pf->plan->source != NULL ? pf->plan->source : "(request)";
-	n.plan_text = text;
-	n.seed = o->has_seed ? o->seed : pf->plan->seed;
-	n.backend = "local";
-	n.created_ns = clock_wall_ns();
-	n.campaign_run = o->campaign_run;
-	n.plan_index = o->plan_index;
-	n.repetition = o->repetition;
-	n.attempt = o->attempt;
-	n.rerun = o->rerun;
-	if (store_run_create(fx.store, &n, id, cause) == -1 ||
-	    store_run_started(fx.store, *id, clock_wall_ns(), cause) == -1) {
-		plan_file_free(pf);
+	if (fake_runner_record(fx.store, pf, NULL, text, o, id, cause) == -1)
 		return -1;
-	}
-	plan_file_free(pf);
 	j = &fx.jobs[fx.njobs++];
 	memset(j, 0, sizeof *j);
 	j->id = *id;
@@ -675,6 +659,25 @@ jint(const json_t *j, const char *key)
 #define ck_status(r, code) ck_assert_msg((r)->status == (code),	\
 	"status %d, want %d: %s", (r)->status, (code), (r)->body)
 
+/* GET path answers code with error err. */
+#define ck_get_error(path, code, err) do {				\
+	struct resp	r_;						\
+									\
+	get(&r_, (path));						\
+	ck_error(&r_, (code), (err));					\
+	resp_free(&r_);							\
+} while (0)
+
+/* GET path answers 400 "bad parameter", naming parameter param. */
+#define ck_bad_parameter(path, param) do {				\
+	struct resp	r_;						\
+									\
+	get(&r_, (path));						\
+	ck_error(&r_, 400, "bad parameter");				\
+	ck_assert_str_eq(jstr(r_.json, "parameter"), (param));		\
+	resp_free(&r_);							\
+} while (0)
+
 /* The text of plans/name; allocated, the caller frees. */
 static char *
 plan_text(const char *name)
@@ -994,19 +997,13 @@ START_TEST(get_unknown_ids)
 	resp_free(&r);
 	for (i = 0; bad[i] != NULL; i++) {
 		snprintf(path, sizeof path, API_PREFIX "/runs/%s", bad[i]);
-		get(&r, path);
-		ck_error(&r, 404, "not found");
-		resp_free(&r);
+		ck_get_error(path, 404, "not found");
 		snprintf(path, sizeof path, API_PREFIX "/runs/%s/findings",
 		    bad[i]);
-		get(&r, path);
-		ck_error(&r, 404, "not found");
-		resp_free(&r);
+		ck_get_error(path, 404, "not found");
 	}
 	for (i = 0; missing[i] != NULL; i++) {
-		get(&r, missing[i]);
-		ck_error(&r, 404, "not found");
-		resp_free(&r);
+		ck_get_error(missing[i], 404, "not found");
 	}
 	fx_stop();
 }
@@ -1073,18 +1070,10 @@ START_TEST(run_pages)
 	ck_assert_int_eq(jint(json_object_get(r.json, "findings"), "total"), 2);
 	resp_free(&r);
 
-	get(&r, API_PREFIX "/runs/1/events?after=-1");
-	ck_error(&r, 400, "bad parameter");
-	ck_assert_str_eq(jstr(r.json, "parameter"), "after");
-	resp_free(&r);
-	get(&r, API_PREFIX "/runs/1/samples?limit=501");
-	ck_error(&r, 400, "bad parameter");
-	ck_assert_str_eq(jstr(r.json, "parameter"), "limit");
-	resp_free(&r);
-	get(&r, API_PREFIX "/runs/1/findings?status=running");
-	ck_error(&r, 400, "bad parameter");
-	ck_assert_str_eq(jstr(r.json, "parameter"), "status");
-	resp_free(&r);
+	ck_bad_parameter(API_PREFIX "/runs/1/events?after=-1", "after");
+	ck_bad_parameter(API_PREFIX "/runs/1/samples?limit=501", "limit");
+	ck_bad_parameter(API_PREFIX "/runs/1/findings?status=running",
+	    "status");
 	fx_stop();
 }
 END_TEST
@@ -1212,20 +1201,11 @@ START_TEST(list_bad_parameters)
 		resp_free(&r);
 	}
 	/* A NUL, too many parameters, and parameters where none are taken. */
-	get(&r, API_PREFIX "/runs?plan=a%00b");
-	ck_error(&r, 400, "bad parameter");
-	resp_free(&r);
-	get(&r, API_PREFIX "/runs?a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10&k=11"
-	    "&l=12&m=13&n=14&o=15&p=16&q=17");
-	ck_error(&r, 400, "bad parameter");
-	resp_free(&r);
-	get(&r, "/healthz?verbose=1");
-	ck_error(&r, 400, "bad parameter");
-	ck_assert_str_eq(jstr(r.json, "parameter"), "verbose");
-	resp_free(&r);
-	get(&r, API_PREFIX "/plans?x");
-	ck_error(&r, 400, "bad parameter");
-	resp_free(&r);
+	ck_get_error(API_PREFIX "/runs?plan=a%00b", 400, "bad parameter");
+	ck_get_error(API_PREFIX "/runs?a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9"
+	    "&j=10&k=11&l=12&m=13&n=14&o=15&p=16&q=17", 400, "bad parameter");
+	ck_bad_parameter("/healthz?verbose=1", "verbose");
+	ck_get_error(API_PREFIX "/plans?x", 400, "bad parameter");
 	/* Harmless separators are not parameters. */
 	get(&r, API_PREFIX "/runs?&limit=5&");
 	ck_status(&r, 200);
@@ -1401,16 +1381,11 @@ START_TEST(run_console)
 	for (i = 0; bad[i] != NULL; i++) {
 		snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64
 		    "/console?tail=%s", qemu, bad[i]);
-		get(&r, path);
-		ck_error(&r, 400, "bad parameter");
-		ck_assert_str_eq(jstr(r.json, "parameter"), "tail");
-		resp_free(&r);
+		ck_bad_parameter(path, "tail");
 	}
 	snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64
 	    "/console?lines=3", qemu);
-	get(&r, path);
-	ck_error(&r, 400, "bad parameter");
-	resp_free(&r);
+	ck_get_error(path, 400, "bad parameter");
 
 	/* No console: a local run has none, a guest not started none yet. */
 	snprintf(path, sizeof path, API_PREFIX "/runs/%" PRId64 "/console",
@@ -1429,9 +1404,8 @@ START_TEST(run_console)
 	ck_error(&r, 404, "not found");
 	ck_assert_str_eq(jstr(r.json, "detail"), "no run 99");
 	resp_free(&r);
-	get(&r, API_PREFIX "/runs/99/console?tail=0");
-	ck_error(&r, 400, "bad parameter");
-	resp_free(&r);
+	ck_get_error(API_PREFIX "/runs/99/console?tail=0", 400,
+	    "bad parameter");
 
 	/* An empty log is a log. */
 	console_put(early, "", 0);
@@ -1752,20 +1726,12 @@ START_TEST(campaigns_listed_and_located)
 	ck_error(&r, 404, "not found");
 	ck_assert_ptr_nonnull(strstr(jstr(r.json, "detail"), "nope"));
 	resp_free(&r);
-	get(&r, API_PREFIX "/campaigns/..%2F");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, API_PREFIX "/campaigns/a*b");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, API_PREFIX "/campaigns/.hidden");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
+	ck_get_error(API_PREFIX "/campaigns/..%2F", 404, "not found");
+	ck_get_error(API_PREFIX "/campaigns/a*b", 404, "not found");
+	ck_get_error(API_PREFIX "/campaigns/.hidden", 404, "not found");
 	memset(want, 'a', 65);
 	snprintf(path, sizeof path, API_PREFIX "/campaigns/%.65s", want);
-	get(&r, path);
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
+	ck_get_error(path, 404, "not found");
 	snprintf(path, sizeof path, API_PREFIX "/campaigns/%.64s/start", want);
 	post_empty(&r, path, true);
 	ck_error(&r, 404, "not found");
@@ -2009,32 +1975,19 @@ START_TEST(campaign_runs_start_abort_show)
 	ck_status(&r, 200);
 	ck_assert_str_eq(crun_ids(&r), "");
 	resp_free(&r);
-	get(&r, API_PREFIX "/campaign-runs?limit=0");
-	ck_error(&r, 400, "bad parameter");
-	ck_assert_str_eq(jstr(r.json, "parameter"), "limit");
-	resp_free(&r);
-	get(&r, API_PREFIX "/campaign-runs?before=x");
-	ck_error(&r, 400, "bad parameter");
-	ck_assert_str_eq(jstr(r.json, "parameter"), "before");
-	resp_free(&r);
+	ck_bad_parameter(API_PREFIX "/campaign-runs?limit=0", "limit");
+	ck_bad_parameter(API_PREFIX "/campaign-runs?before=x", "before");
 
 	/* Unknown ids. */
-	get(&r, API_PREFIX "/campaign-runs/999");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
+	ck_get_error(API_PREFIX "/campaign-runs/999", 404, "not found");
 	http(&r, "DELETE", API_PREFIX "/campaign-runs/999", TOKEN_HEADER, NULL,
 	    0);
 	ck_error(&r, 404, "not found");
 	resp_free(&r);
-	get(&r, API_PREFIX "/campaign-runs/999/junit.xml");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, API_PREFIX "/campaign-runs/0");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, API_PREFIX "/runs/999/junit.xml");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
+	ck_get_error(API_PREFIX "/campaign-runs/999/junit.xml", 404,
+	    "not found");
+	ck_get_error(API_PREFIX "/campaign-runs/0", 404, "not found");
+	ck_get_error(API_PREFIX "/runs/999/junit.xml", 404, "not found");
 	fx_stop();
 }
 END_TEST
@@ -2049,9 +2002,7 @@ START_TEST(campaigns_without_plans_dir)
 	ck_status(&r, 200);
 	ck_assert_uint_eq(json_array_size(jget(r.json, "campaigns")), 0);
 	resp_free(&r);
-	get(&r, API_PREFIX "/campaigns/nightly");
-	ck_error(&r, 503, "unavailable");
-	resp_free(&r);
+	ck_get_error(API_PREFIX "/campaigns/nightly", 503, "unavailable");
 	post_empty(&r, API_PREFIX "/campaigns/nightly/start", false);
 	ck_error(&r, 503, "unavailable");
 	resp_free(&r);
@@ -2125,12 +2076,8 @@ START_TEST(reruns_refused_and_measured)
 	post_rerun(&r, 999, "{\"times\": 1}");
 	ck_error(&r, 404, "not found");
 	resp_free(&r);
-	get(&r, API_PREFIX "/reruns/999");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
-	get(&r, API_PREFIX "/reruns/x");
-	ck_error(&r, 404, "not found");
-	resp_free(&r);
+	ck_get_error(API_PREFIX "/reruns/999", 404, "not found");
+	ck_get_error(API_PREFIX "/reruns/x", 404, "not found");
 	ck_assert_uint_eq(fx.njobs, 0);
 
 	get(&r, API_PREFIX "/runs/1");

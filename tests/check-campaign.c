@@ -26,6 +26,7 @@
 #include "runs.h"
 #include "store.h"
 #include "common.h"
+#include "fake-runner.h"
 
 #define JOBS_MAX	64
 
@@ -126,7 +127,6 @@ static int
 fake_submit(void *arg, struct plan_file *pf, const char *text,
     const struct runs_submit_opts *o, int64_t *id, char **cause)
 {
-	struct store_run_new	 n;
 	struct timeval		 tv = { 0, 5000 };
 	struct job		*j;
 	size_t			 i;
@@ -137,21 +137,8 @@ fake_submit(void *arg, struct plan_file *pf, const char *text,
 		return cause_set(cause, "busy");
 	}
 	ck_assert_uint_lt(F.njobs, JOBS_MAX);
-	memset(&n, 0, sizeof n);
-	n.plan = pf->plan->name;
-	n.source = "test";
-	n.plan_text = text;
-	n.seed = o->has_seed ? o->seed : pf->plan->seed;
-	n.backend = "local";
-	n.created_ns = clock_wall_ns();
-	n.campaign_run = o->campaign_run;
-	n.plan_index = o->plan_index;
-	n.repetition = o->repetition;
-	n.attempt = o->attempt;
-	n.rerun = o->rerun;
-	ck_assert_int_eq(store_run_create(F.st, &n, id, cause), 0);
-	ck_assert_int_eq(store_run_started(F.st, *id, clock_wall_ns(), cause), 0);
-	plan_file_free(pf);
+	ck_assert_int_eq(fake_runner_record(F.st, pf, "test", text, o, id,
+	    cause), 0);
 	j = &F.jobs[F.njobs++];
 	memset(j, 0, sizeof *j);
 	j->id = *id;

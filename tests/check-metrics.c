@@ -391,15 +391,50 @@ exposition_ok(const char *text)
 	promtool_ok(text);
 }
 
-START_TEST(counts_exact)
+/*
+ * A store in a fresh folder, filled with the fixture (*st; the caller
+ * closes it), rendered with active runs in flight: the text, which the
+ * caller frees (exposition_done does both).
+ */
+static char *
+fixture_render(struct store **st, struct fixture *fx, unsigned active)
 {
 	const char	*dir = test_dir();
-	struct store	*st = test_store_open(dir);
+
+	*st = test_store_open(dir);
+	fixture_fill(dir, *st, fx);
+	return render(*st, active);
+}
+
+/* Every bucket line of buckets, each prefix then its "le" and count. */
+static void
+ck_buckets(const char *t, const char *prefix, const char *const *buckets)
+{
+	char	line[256];
+	size_t	i;
+
+	for (i = 0; buckets[i] != NULL; i++) {
+		snprintf(line, sizeof line, "%s%s", prefix, buckets[i]);
+		ck_line(t, line);
+	}
+}
+
+/* t checked as an exposition, then t freed and st closed. */
+static void
+exposition_done(char *t, struct store *st)
+{
+	exposition_ok(t);
+	free(t);
+	store_close(st);
+}
+
+START_TEST(counts_exact)
+{
+	struct store	*st;
 	struct fixture	 fx;
 	char		*t;
 
-	fixture_fill(dir, st, &fx);
-	t = render(st, 2);
+	t = fixture_render(&st, &fx, 2);
 
 	ck_line(t, "hotsoak_up 1");
 	ck_line(t, "hotsoak_build_info{version=\"1.2.3-test\"} 1");
@@ -422,21 +457,17 @@ START_TEST(counts_exact)
 	ck_line(t, "hotsoak_active_targets{backend=\"libvirt\"} 0");
 	ck_line(t, "# TYPE hotsoak_runs_total counter");
 	ck_line(t, "# TYPE hotsoak_runs gauge");
-	exposition_ok(t);
-	free(t);
-	store_close(st);
+	exposition_done(t, st);
 }
 END_TEST
 
 START_TEST(running_run_samples)
 {
-	const char	*dir = test_dir();
-	struct store	*st = test_store_open(dir);
+	struct store	*st;
 	struct fixture	 fx;
 	char		*t, line[512];
 
-	fixture_fill(dir, st, &fx);
-	t = render(st, 3);
+	t = fixture_render(&st, &fx, 3);
 
 	/* 20 MiB and 5000 I/Os in 2 s; the earlier sample is not it. */
 	snprintf(line, sizeof line, "hotsoak_run_io_bytes_per_second{run=\"%"
@@ -472,9 +503,7 @@ START_TEST(running_run_samples)
 	/* Finished runs are not live. */
 	snprintf(line, sizeof line, "{run=\"%" PRId64 "\"", fx.pass1);
 	ck_text(strstr(t, line) == NULL, t, "a finished run");
-	exposition_ok(t);
-	free(t);
-	store_close(st);
+	exposition_done(t, st);
 }
 END_TEST
 
@@ -489,39 +518,28 @@ START_TEST(hot_add_histogram)
 		"0.05\"} 0", "1\"} 0", "2.5\"} 0", "5\"} 1", "60\"} 1",
 		"+Inf\"} 2", NULL
 	};
-	const char	*dir = test_dir();
-	struct store	*st = test_store_open(dir);
+	struct store	*st;
 	struct fixture	 fx;
-	char		*t, line[256];
-	size_t		 i;
+	char		*t;
 
-	fixture_fill(dir, st, &fx);
-	t = render(st, 0);
+	t = fixture_render(&st, &fx, 0);
 	/* Five seen, one of them without a latency to put in a bucket. */
 	ck_line(t, "hotsoak_hot_add_operations_total{unit=\"cpu\"} 5");
 	ck_line(t, "hotsoak_hot_add_operations_total{unit=\"memory\"} 2");
 	ck_line(t, "hotsoak_hot_add_operations_total{unit=\"io_bridge\"} 0");
 	ck_line(t, "# TYPE hotsoak_hot_add_latency_seconds histogram");
-	for (i = 0; cpu[i] != NULL; i++) {
-		snprintf(line, sizeof line, "hotsoak_hot_add_latency_seconds_bucket"
-		    "{unit=\"cpu\",le=\"%s", cpu[i]);
-		ck_line(t, line);
-	}
+	ck_buckets(t, "hotsoak_hot_add_latency_seconds_bucket"
+	    "{unit=\"cpu\",le=\"", cpu);
 	ck_line(t, "hotsoak_hot_add_latency_seconds_sum{unit=\"cpu\"} 0.9");
 	ck_line(t, "hotsoak_hot_add_latency_seconds_count{unit=\"cpu\"} 4");
-	for (i = 0; mem[i] != NULL; i++) {
-		snprintf(line, sizeof line, "hotsoak_hot_add_latency_seconds_bucket"
-		    "{unit=\"memory\",le=\"%s", mem[i]);
-		ck_line(t, line);
-	}
+	ck_buckets(t, "hotsoak_hot_add_latency_seconds_bucket"
+	    "{unit=\"memory\",le=\"", mem);
 	ck_line(t, "hotsoak_hot_add_latency_seconds_sum{unit=\"memory\"} 72.6");
 	ck_line(t, "hotsoak_hot_add_latency_seconds_count{unit=\"memory\"} 2");
 	ck_line(t, "hotsoak_hot_add_latency_seconds_bucket{unit=\"io_bridge\","
 	    "le=\"+Inf\"} 0");
 	ck_line(t, "hotsoak_hot_add_latency_seconds_sum{unit=\"io_bridge\"} 0");
-	exposition_ok(t);
-	free(t);
-	store_close(st);
+	exposition_done(t, st);
 }
 END_TEST
 
@@ -534,33 +552,20 @@ START_TEST(replace_histograms)
 	static const char *const stall[] = {
 		"2.5\"} 0", "5\"} 1", "+Inf\"} 1", NULL
 	};
-	const char	*dir = test_dir();
-	struct store	*st = test_store_open(dir);
+	struct store	*st;
 	struct fixture	 fx;
-	char		*t, line[256];
-	size_t		 i;
+	char		*t;
 
-	fixture_fill(dir, st, &fx);
-	t = render(st, 0);
+	t = fixture_render(&st, &fx, 0);
 	ck_line(t, "hotsoak_replace_operations_total 3");
 	/* The host's 3005 and 1000 ms where it told, the engine's 520. */
-	for (i = 0; held[i] != NULL; i++) {
-		snprintf(line, sizeof line, "hotsoak_replace_held_seconds_bucket"
-		    "{le=\"%s", held[i]);
-		ck_line(t, line);
-	}
+	ck_buckets(t, "hotsoak_replace_held_seconds_bucket{le=\"", held);
 	ck_line(t, "hotsoak_replace_held_seconds_sum 4.525");
 	ck_line(t, "hotsoak_replace_held_seconds_count 3");
-	for (i = 0; stall[i] != NULL; i++) {
-		snprintf(line, sizeof line, "hotsoak_replace_stall_seconds_bucket"
-		    "{le=\"%s", stall[i]);
-		ck_line(t, line);
-	}
+	ck_buckets(t, "hotsoak_replace_stall_seconds_bucket{le=\"", stall);
 	ck_line(t, "hotsoak_replace_stall_seconds_sum 2.9");
 	ck_line(t, "hotsoak_replace_stall_seconds_count 1");
-	exposition_ok(t);
-	free(t);
-	store_close(st);
+	exposition_done(t, st);
 }
 END_TEST
 
@@ -578,9 +583,7 @@ START_TEST(empty_store)
 	ck_line(t, "hotsoak_replace_held_seconds_count 0");
 	ck_line(t, "hotsoak_active_runs 0");
 	ck_line(t, "# TYPE hotsoak_run_io_bytes_per_second gauge");
-	exposition_ok(t);
-	free(t);
-	store_close(st);
+	exposition_done(t, st);
 }
 END_TEST
 
@@ -598,9 +601,7 @@ START_TEST(label_values_escaped)
 	snprintf(line, sizeof line, "hotsoak_run_io_ops_per_second{run=\"%"
 	    PRId64 "\",plan=\"caf\xef\xbf\xbd \xe2\x82\xac\"} 10", id);
 	ck_line(t, line);
-	exposition_ok(t);
-	free(t);
-	store_close(st);
+	exposition_done(t, st);
 }
 END_TEST
 
