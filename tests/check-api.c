@@ -246,6 +246,10 @@ job_record(struct job *j, const char *verdict, const char *finding)
 static void
 job_end(struct job *j, const char *verdict, const char *finding)
 {
+	if (j == NULL) {
+		ck_abort_msg("no run is in flight to end");
+		return;
+	}
 	job_record(j, verdict, finding);
 	j->told = true;
 	j->done(j->arg, j->id, verdict);
