@@ -152,6 +152,131 @@ START_TEST(open_creates_wal_private)
 }
 END_TEST
 
+/* Schema version 1 as released: what databases in the field hold. */
+static const char store_schema_v1[] =
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  plan TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  plan_text TEXT NOT NULL,"
+	"  plan_json TEXT,"
+	"  seed INTEGER NOT NULL,"
+	"  backend TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  verdict TEXT,"
+	"  reason TEXT,"
+	"  created_ns INTEGER NOT NULL,"
+	"  started_ns INTEGER,"
+	"  finished_ns INTEGER,"
+	"  summary TEXT"
+	");"
+	"CREATE INDEX runs_status ON runs(status);"
+	"CREATE INDEX runs_verdict ON runs(verdict);"
+	"CREATE INDEX runs_plan ON runs(plan);"
+	"CREATE INDEX runs_created ON runs(created_ns);"
+	"CREATE TABLE steps ("
+	"  run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  name TEXT,"
+	"  started_ns INTEGER,"
+	"  finished_ns INTEGER,"
+	"  outcome TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  PRIMARY KEY (run, seq)"
+	");"
+	"CREATE TABLE findings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  time_ns INTEGER NOT NULL,"
+	"  step TEXT,"
+	"  source TEXT NOT NULL,"
+	"  detail TEXT"
+	");"
+	"CREATE INDEX findings_run ON findings(run, id);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  time_ns INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  step TEXT,"
+	"  detail TEXT"
+	");"
+	"CREATE INDEX events_run ON events(run, id);"
+	"CREATE TABLE samples ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  time_ns INTEGER NOT NULL,"
+	"  interval_ms INTEGER NOT NULL,"
+	"  ios INTEGER NOT NULL,"
+	"  bytes INTEGER NOT NULL,"
+	"  p50_ns INTEGER NOT NULL,"
+	"  p90_ns INTEGER NOT NULL,"
+	"  p99_ns INTEGER NOT NULL,"
+	"  p999_ns INTEGER NOT NULL,"
+	"  max_ns INTEGER NOT NULL,"
+	"  inflight INTEGER NOT NULL,"
+	"  workers INTEGER NOT NULL"
+	");"
+	"CREATE INDEX samples_run ON samples(run, id);";
+
+START_TEST(open_migrates_schema_1)
+{
+	const char	*dir = test_dir();
+	struct store_campaign_run_new cn;
+	struct store	*st;
+	char		*cause = NULL, *v, want[16];
+	int64_t		 id;
+	json_t		*run;
+
+	/* A daemon of the first release left a finished run with a finding. */
+	exec_other(dir, store_schema_v1);
+	exec_other(dir, "INSERT INTO runs (plan, source, plan_text, seed, "
+	    "backend, status, verdict, reason, created_ns, started_ns, "
+	    "finished_ns) VALUES ('old', 'old.yaml', 'version: 1', 7, 'local', "
+	    "'finished', 'fail', 'a corruption', 1, 2, 3);"
+	    "INSERT INTO findings (run, kind, title, time_ns, source) VALUES "
+	    "(1, 'corruption', 'stale block at 4096', 2, 'agent');"
+	    "INSERT INTO events (run, time_ns, kind) VALUES (1, 2, 'hot_add');"
+	    "PRAGMA user_version = 1;");
+
+	st = test_store_open(dir);
+	v = pragma_other(dir, "PRAGMA user_version");
+	snprintf(want, sizeof want, "%d", STORE_SCHEMA_VERSION);
+	ck_assert_str_eq(v, want);
+	free(v);
+	/* Nothing it held is lost, and it belongs to no campaign. */
+	ck_assert_ptr_nonnull(run = store_run_get(st, 1, &cause));
+	ck_assert_str_eq(json_string_value(json_object_get(run, "verdict")),
+	    "fail");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+	    run, "findings"), "total")), 1);
+	ck_assert(json_is_null(json_object_get(run, "campaign_run")));
+	ck_assert(json_is_null(json_object_get(run, "rerun")));
+	json_decref(run);
+	/* What schema 2 adds works on it: a campaign run, a rerun of the run. */
+	memset(&cn, 0, sizeof cn);
+	cn.campaign = "nightly";
+	cn.source = "nightly.yaml";
+	cn.trigger = "request";
+	cn.created_ns = 10;
+	cn.repeat = 1;
+	cn.parallel = 1;
+	ck_assert_int_eq(store_campaign_run_create(st, &cn, &id, &cause), 0);
+	ck_assert_int_eq(id, 1);
+	ck_assert_int_eq(store_rerun_create(st, 1, 3, 1, 11, &id, &cause), 0);
+	ck_assert_ptr_nonnull(run = store_rerun_get(st, id, &cause));
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(run, "reproduction"), 0), "title")),
+	    "stale block at 4096");
+	json_decref(run);
+	store_close(st);
+}
+END_TEST
+
 START_TEST(open_refuses_newer_schema)
 {
 	const char	*dir = test_dir();
@@ -1277,6 +1402,7 @@ main(void)
 	tcase_add_unchecked_fixture(tc, test_base_make, test_base_remove);
 	tcase_add_test(tc, open_creates_wal_private);
 	tcase_add_test(tc, open_refuses_newer_schema);
+	tcase_add_test(tc, open_migrates_schema_1);
 	tcase_add_test(tc, open_failures);
 	tcase_add_test(tc, run_round_trip);
 	tcase_add_test(tc, finish_rules);
