@@ -28,7 +28,6 @@ struct crun_slot {
 	unsigned	 plan;		/* index in the campaign's plans */
 	unsigned	 repetition;	/* from 1 */
 	unsigned	 attempts;	/* started so far */
-	const char	*first;		/* the first attempt's verdict (static) */
 	const char	*last;		/* the latest finished attempt's verdict */
 	int64_t		 run;		/* the attempt in flight; 0: none */
 };
@@ -204,8 +203,6 @@ crun_run_done(void *arg, int64_t id, const char *verdict)
 	cr->in_flight--;
 	if (verdict == NULL)
 		verdict = "error";	/* its verdict could not be stored */
-	if (s->attempts == 1)
-		s->first = verdict;
 	s->last = verdict;
 	/* An abort is somebody's decision, not a result worth a retry. */
 	again = !cr->aborting && s->attempts < 1 + cr->retries &&
